@@ -1,0 +1,14 @@
+//go:build tools
+
+// Package tools pins modules that later packages use but no package imports
+// yet, so that `go mod tidy` keeps them at the versions chosen in go.mod.
+package tools
+
+import (
+	_ "github.com/apache/arrow-go/v18/parquet/pqarrow"
+	_ "github.com/schollz/progressbar/v3"
+	_ "golang.org/x/term"
+	_ "gonum.org/v1/gonum/mat"
+	_ "gonum.org/v1/plot"
+	_ "sigs.k8s.io/yaml"
+)
