@@ -151,9 +151,20 @@ type RunStats struct {
 	CostUSD     float64
 	MBms        float64
 	Events      int64
+	E2E         Latency // end-to-end latency of completed requests
 	// Elapsed is how long the run took on the backend's clock: virtual time in
 	// the simulator, wall time live. Tuners charge it to search time.
 	Elapsed Micros
+}
+
+// Latency summarises end-to-end latencies in milliseconds (NaN when there
+// were none).
+type Latency struct {
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	Max  float64 `json:"max"`
 }
 
 // Backend is a platform that runs pipelines.

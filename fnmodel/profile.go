@@ -1,0 +1,180 @@
+package fnmodel
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/confignav/confignav/platform"
+	"github.com/confignav/confignav/video"
+)
+
+// Profile is a function's basic operations on the reference clip.
+type Profile struct {
+	Runtime   string  `json:"runtime"`               // runtime family of the platform's cold-start table
+	PackageMB float64 `json:"package_mb,omitempty"`  // deployment package size (cold start)
+	InitCPUMs float64 `json:"init_cpu_ms,omitempty"` // static initialisation work at 1 vCPU (model loading)
+
+	CPUMs            float64 `json:"cpu_ms"`            // CPU work at 1 vCPU
+	ParallelFraction float64 `json:"parallel_fraction"` // share of CPU work that runs in parallel
+	Threads          int     `json:"threads"`           // threads of the parallel section
+
+	WorkingSetMB float64 `json:"working_set_mb"`           // peak memory on the reference clip
+	BaseMemoryMB float64 `json:"base_memory_mb,omitempty"` // runtime baseline, not scaled
+
+	LocalIOMB  float64 `json:"local_io_mb,omitempty"` // bytes written and read on /tmp
+	NetMB      float64 `json:"net_mb,omitempty"`      // network bytes besides pipeline data (e.g. model download)
+	Requests   float64 `json:"requests,omitempty"`    // remote requests besides pipeline data
+	OverheadMs float64 `json:"overhead_ms,omitempty"` // fixed per-invocation time
+	OutputMB   float64 `json:"output_mb,omitempty"`   // data written to S3 for successors
+
+	BranchFraction float64 `json:"branch_fraction,omitempty"` // branches per instruction (profiling)
+
+	Scale Scale `json:"scale"`
+}
+
+// Scale says how work grows with the input relative to video.Reference:
+// factor = (pixels/ref)^Pixels · (frames/ref)^Frames · (1 + Motion·(motion − 0.5))
+// · max(0.05, 1 + Faces·(faces − 1)). The working set scales by
+// (pixels/ref)^WorkingSetPixels.
+type Scale struct {
+	Pixels           float64 `json:"pixels"`
+	Frames           float64 `json:"frames"`
+	Motion           float64 `json:"motion,omitempty"`
+	Faces            float64 `json:"faces,omitempty"`
+	WorkingSetPixels float64 `json:"working_set_pixels,omitempty"`
+}
+
+// Factors are the input-dependent multipliers of one function for one clip.
+type Factors struct {
+	Work       float64 // CPU, I/O and output data
+	WorkingSet float64
+}
+
+// Factors computes the scaling of the profile's work for a clip.
+func (s Scale) Factors(in video.Input) Factors {
+	ref := video.Reference
+	px := in.Pixels() / ref.Pixels()
+	fr := in.Frames() / ref.Frames()
+	w := math.Pow(px, s.Pixels) * math.Pow(fr, s.Frames)
+	w *= 1 + s.Motion*(in.Motion-0.5)
+	w *= math.Max(0.05, 1+s.Faces*float64(in.Faces-1))
+	return Factors{Work: w, WorkingSet: math.Pow(px, s.WorkingSetPixels)}
+}
+
+// Validate reports every field out of range, naming it.
+func (p *Profile) Validate() error {
+	var errs []error
+	num := func(name string, v, lo, hi float64) {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < lo || v > hi {
+			errs = append(errs, fmt.Errorf("%s = %v, want a number in [%v, %v]", name, v, lo, hi))
+		}
+	}
+	if p.Runtime == "" {
+		errs = append(errs, errors.New("runtime is empty"))
+	}
+	num("package_mb", p.PackageMB, 0, 10240)
+	num("init_cpu_ms", p.InitCPUMs, 0, 600000)
+	num("cpu_ms", p.CPUMs, 0, 1e8)
+	num("parallel_fraction", p.ParallelFraction, 0, 1)
+	if p.Threads < 1 || p.Threads > 1024 {
+		errs = append(errs, fmt.Errorf("threads = %d, want 1..1024", p.Threads))
+	}
+	num("working_set_mb", p.WorkingSetMB, 0, 1e5)
+	num("base_memory_mb", p.BaseMemoryMB, 0, 1e4)
+	num("local_io_mb", p.LocalIOMB, 0, 1e6)
+	num("net_mb", p.NetMB, 0, 1e6)
+	num("requests", p.Requests, 0, 1e6)
+	num("overhead_ms", p.OverheadMs, 0, 1e7)
+	num("output_mb", p.OutputMB, 0, 1e6)
+	num("branch_fraction", p.BranchFraction, 0, 1)
+	num("scale.pixels", p.Scale.Pixels, -4, 4)
+	num("scale.frames", p.Scale.Frames, -4, 4)
+	num("scale.motion", p.Scale.Motion, -2, 2)
+	num("scale.faces", p.Scale.Faces, -2, 10)
+	num("scale.working_set_pixels", p.Scale.WorkingSetPixels, -4, 4)
+	return errors.Join(errs...)
+}
+
+// Point is the deterministic cost of one invocation at one memory size, split
+// into the parts that scale with the input (Work) and those that do not.
+type Point struct {
+	MemoryMB  int
+	FixedUs   float64 // overhead, independent of input
+	WorkUs    float64 // CPU, local I/O, extra network at Factors.Work = 1
+	PerByteUs float64 // per byte of pipeline data moved through S3
+	PerObjUs  float64 // per S3 object get or put
+	cpuUs     float64
+	wsMB      float64
+	baseMB    float64
+	knee      float64
+	strength  float64
+}
+
+// At prepares the cost of the profile at memory mb on platform p.
+func (pr *Profile) At(p *platform.Profile, mb int) Point {
+	c := p.VCPU(mb)
+	if p.Arch == "arm64" {
+		c *= p.Price.ArmSpeedRelative
+	}
+	cpuUs := CPUTimeUs(pr.CPUMs*1000, pr.ParallelFraction, pr.Threads, c)
+	slow := 1 / math.Min(c, 1)
+	net := pr.NetMB * (1 << 20) / p.BandwidthBytesPerUs(mb)
+	net += pr.Requests * p.Network.RequestLatencyMs * 1000
+	packets := (pr.NetMB * (1 << 20)) / p.Network.MTUBytes
+	net += packets * p.Network.PacketCPUUs * slow
+	io := pr.LocalIOMB * (1 << 20) / p.LocalIOBytesPerUs(mb)
+	perByte, perObj := Transfer(p, mb)
+	return Point{
+		MemoryMB: mb, FixedUs: pr.OverheadMs * 1000,
+		WorkUs: net + io, PerByteUs: perByte, PerObjUs: perObj,
+		cpuUs: cpuUs, wsMB: pr.WorkingSetMB, baseMB: pr.BaseMemoryMB,
+		knee: p.Pressure.Knee, strength: p.Pressure.Strength,
+	}
+}
+
+// Transfer is the time to move pipeline data through S3 at memory mb: per
+// byte (bandwidth plus per-packet CPU) and per object (request latency).
+func Transfer(p *platform.Profile, mb int) (perByteUs, perObjUs float64) {
+	slow := 1 / math.Min(p.VCPU(mb), 1)
+	return 1/p.BandwidthBytesPerUs(mb) + p.Network.PacketCPUUs*slow/p.Network.MTUBytes,
+		p.Network.RequestLatencyMs * 1000
+}
+
+// CPUTimeUs is the time of workUs of CPU work (at 1 vCPU) with parallel
+// fraction p over k threads on a share of c vCPUs: Amdahl with fractional CPUs
+// and integer threads (see the package doc).
+func CPUTimeUs(workUs, p float64, k int, c float64) float64 {
+	serial := workUs * (1 - p) / math.Min(c, 1)
+	var par float64
+	if c < 1 {
+		par = workUs * p / c
+	} else {
+		waves := math.Ceil(float64(k)/c - 1e-9)
+		par = workUs * p / float64(k) * waves
+	}
+	return serial + par
+}
+
+// MemoryNeedMB is the memory an invocation needs for an input: the runtime
+// baseline plus the scaled working set.
+func (pt *Point) MemoryNeedMB(f Factors) float64 { return pt.baseMB + pt.wsMB*f.WorkingSet }
+
+// Mean is the deterministic execution time (µs) for an input, with dataBytes
+// of pipeline data read and written in objects S3 objects, and whether the
+// invocation fits in memory. When it does not, the time is what the
+// invocation would have taken; the caller decides when it dies.
+func (pt *Point) Mean(f Factors, dataBytes, objects float64) (us float64, fits bool) {
+	need := pt.MemoryNeedMB(f)
+	mb := float64(pt.MemoryMB)
+	fits = need <= mb
+	pressure := 1.0
+	if need > 0 {
+		r := math.Max(mb/need, 1) // an invocation out of memory runs at the worst pressure until it dies
+		if r < pt.knee {
+			x := (pt.knee - r) / (pt.knee - 1)
+			pressure += pt.strength * x * x
+		}
+	}
+	return pt.FixedUs + (pt.cpuUs*pressure+pt.WorkUs)*f.Work + dataBytes*pt.PerByteUs + objects*pt.PerObjUs, fits
+}

@@ -1,0 +1,361 @@
+package platform
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Version is the profile format version this package reads and writes.
+const Version = 1
+
+// Profile is the whole platform model.
+type Profile struct {
+	Version     int               `json:"version"`
+	Name        string            `json:"name"`
+	Arch        string            `json:"arch"` // x86_64 or arm64: selects the price
+	Memory      Memory            `json:"memory"`
+	CPU         CPU               `json:"cpu"`
+	Price       Price             `json:"price"`
+	ColdStart   ColdStart         `json:"cold_start"`
+	KeepAliveS  float64           `json:"keep_alive_s"`
+	Concurrency Concurrency       `json:"concurrency"`
+	Network     Network           `json:"network"`
+	LocalIO     []Point           `json:"local_io_mib_per_s"` // ephemeral storage throughput by memory
+	Hop         Hop               `json:"orchestration"`
+	Noise       Noise             `json:"noise"`
+	Pressure    Pressure          `json:"memory_pressure"`
+	TimeoutS    float64           `json:"default_timeout_s"`
+	Extra       map[string]string `json:"notes,omitempty"`
+}
+
+// Memory is the valid memory range and the tuning grid.
+type Memory struct {
+	MinMB      int `json:"min_mb"`
+	MaxMB      int `json:"max_mb"`
+	GridMinMB  int `json:"grid_min_mb"`
+	GridMaxMB  int `json:"grid_max_mb"`
+	GridStepMB int `json:"grid_step_mb"`
+}
+
+// CPU is the CPU share rule: memory/MBPerVCPU vCPUs, at most MaxVCPU.
+type CPU struct {
+	MBPerVCPU float64 `json:"mb_per_vcpu"`
+	MaxVCPU   float64 `json:"max_vcpu"`
+}
+
+// Price is the billing model.
+type Price struct {
+	X86PerGBSecond   float64 `json:"x86_per_gb_second"`
+	ArmPerGBSecond   float64 `json:"arm64_per_gb_second"`
+	PerRequest       float64 `json:"per_request"`
+	GranularityMs    int64   `json:"granularity_ms"`
+	BilledInit       bool    `json:"billed_init"`
+	ArmSpeedRelative float64 `json:"arm64_speed_relative"` // arm64 CPU work runs at this speed relative to x86
+}
+
+// LogNormal is a distribution given by its median and the standard deviation
+// of its logarithm.
+type LogNormal struct {
+	MedianMs float64 `json:"median_ms"`
+	Sigma    float64 `json:"sigma"`
+}
+
+// ColdStart is the cold-start model: runtime init (REPORT's Init Duration) by
+// runtime family, plus time per MB of deployment package, plus a sandbox
+// set-up the user sees as latency but Lambda does not report.
+type ColdStart struct {
+	Runtimes       map[string]LogNormal `json:"runtimes"`
+	PackageMsPerMB float64              `json:"package_ms_per_mb"`
+	Sandbox        LogNormal            `json:"sandbox"`
+	// FirstInvocationSlowdown multiplies the first invocation's execution in a
+	// new environment (lazy loading, cold caches, JIT warm-up).
+	FirstInvocationSlowdown float64 `json:"first_invocation_slowdown"`
+}
+
+// Concurrency is the account and per-function scaling limits and the retry
+// policy of the orchestrator on throttling.
+type Concurrency struct {
+	Account          int     `json:"account"`
+	ScaleUpPerWindow int     `json:"scale_up_per_function"`
+	ScaleUpWindowS   float64 `json:"scale_up_window_s"`
+	Retries          int     `json:"throttle_retries"`
+	RetryBaseMs      float64 `json:"retry_base_ms"`
+	RetryBackoff     float64 `json:"retry_backoff"`
+}
+
+// Network is the S3/network model.
+type Network struct {
+	Bandwidth        []Point `json:"bandwidth_mib_per_s"` // by memory MB, linear between points, flat outside
+	RequestLatencyMs float64 `json:"request_latency_ms"`  // per S3 object get/put
+	PacketCPUUs      float64 `json:"packet_cpu_us"`       // CPU per packet at 1 vCPU
+	MTUBytes         float64 `json:"mtu_bytes"`
+}
+
+// Point is one (memory, value) pair of a piecewise-linear table.
+type Point struct {
+	MB    float64 `json:"mb"`
+	Value float64 `json:"value"`
+}
+
+// Hop is the orchestration latency between pipeline stages.
+type Hop struct {
+	MeanMs   float64 `json:"mean_ms"`
+	JitterMs float64 `json:"jitter_ms"` // uniform ± jitter
+}
+
+// Noise is the per-invocation variability.
+type Noise struct {
+	Sigma             float64 `json:"sigma"`              // log-normal multiplicative noise
+	EnvSpeedSigma     float64 `json:"env_speed_sigma"`    // per-environment speed (host heterogeneity)
+	InterferenceProb  float64 `json:"interference_prob"`  // chance an invocation meets a noisy neighbour
+	InterferenceAlpha float64 `json:"interference_alpha"` // Pareto tail index of the slowdown
+	InterferenceMax   float64 `json:"interference_max"`   // cap on the slowdown factor
+	DriftAmplitude    float64 `json:"drift_amplitude"`    // "traffic tide": relative amplitude
+	DriftPeriodS      float64 `json:"drift_period_s"`
+	MeasureSigma      float64 `json:"profile_sigma"` // noise of a profiling measurement
+}
+
+// Pressure is the slowdown when memory is close to the working set: below
+// Knee × working set, CPU work slows by 1 + Strength·((Knee − r)/(Knee − 1))²
+// where r = memory / working set; below 1 the invocation runs out of memory.
+type Pressure struct {
+	Knee     float64 `json:"knee"`
+	Strength float64 `json:"strength"`
+}
+
+// Default returns the AWS Lambda profile of DESIGN.md §3.
+func Default() *Profile {
+	return &Profile{
+		Version: Version,
+		Name:    "aws-lambda-us-east-1",
+		Arch:    "x86_64",
+		Memory:  Memory{MinMB: 128, MaxMB: 10240, GridMinMB: 128, GridMaxMB: 4096, GridStepMB: 128},
+		CPU:     CPU{MBPerVCPU: 1769, MaxVCPU: 6},
+		Price: Price{
+			X86PerGBSecond: 0.0000166667, ArmPerGBSecond: 0.0000133334,
+			PerRequest: 0.20 / 1e6, GranularityMs: 1, ArmSpeedRelative: 1,
+		},
+		ColdStart: ColdStart{
+			Runtimes:                DefaultRuntimes(),
+			PackageMsPerMB:          2.0,
+			Sandbox:                 LogNormal{MedianMs: 80, Sigma: 0.3},
+			FirstInvocationSlowdown: 1.25,
+		},
+		KeepAliveS: 600,
+		Concurrency: Concurrency{
+			Account: 1000, ScaleUpPerWindow: 1000, ScaleUpWindowS: 10,
+			Retries: 5, RetryBaseMs: 1000, RetryBackoff: 2,
+		},
+		Network: Network{
+			Bandwidth:        []Point{{128, 157}, {256, 230}, {512, 330}, {1024, 448}, {1769, 520}},
+			RequestLatencyMs: 15, PacketCPUUs: 2, MTUBytes: 1448,
+		},
+		LocalIO:  []Point{{128, 120}, {1024, 300}, {1769, 400}},
+		Hop:      Hop{MeanMs: 20, JitterMs: 5},
+		Noise:    Noise{Sigma: 0.05, EnvSpeedSigma: 0.03, InterferenceProb: 0.02, InterferenceAlpha: 2.5, InterferenceMax: 3.5, DriftAmplitude: 0.04, DriftPeriodS: 6 * 3600, MeasureSigma: 0.03},
+		Pressure: Pressure{Knee: 1.5, Strength: 0.6},
+		TimeoutS: 900,
+	}
+}
+
+// Parse reads a profile from JSON or YAML. Fields not given keep their
+// defaults, so a file may override a single knob.
+func Parse(data []byte) (*Profile, error) {
+	p := Default()
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("platform: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(p); err != nil {
+		return nil, fmt.Errorf("platform: %w", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// JSON returns the profile as indented JSON, the format Parse reads.
+func (p *Profile) JSON() []byte {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		panic(err) // the profile has only plain fields
+	}
+	return append(b, '\n')
+}
+
+// Validate reports the first knob that is out of range.
+func (p *Profile) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("platform: "+format, args...)) }
+	num := func(name string, v, lo, hi float64) {
+		if math.IsNaN(v) || v < lo || v > hi {
+			bad("%s = %v, want a number in [%v, %v]", name, v, lo, hi)
+		}
+	}
+	if p.Version != Version {
+		bad("version %d, this build reads version %d", p.Version, Version)
+	}
+	if p.Arch != "x86_64" && p.Arch != "arm64" {
+		bad("arch %q, want x86_64 or arm64", p.Arch)
+	}
+	m := p.Memory
+	if m.MinMB < 1 || m.MaxMB < m.MinMB {
+		bad("memory range [%d, %d] MB is empty", m.MinMB, m.MaxMB)
+	}
+	if m.GridStepMB < 1 || m.GridMinMB < m.MinMB || m.GridMaxMB > m.MaxMB || m.GridMaxMB < m.GridMinMB {
+		bad("memory grid %d..%d step %d must lie inside [%d, %d] MB", m.GridMinMB, m.GridMaxMB, m.GridStepMB, m.MinMB, m.MaxMB)
+	}
+	num("cpu.mb_per_vcpu", p.CPU.MBPerVCPU, 1, 1e6)
+	num("cpu.max_vcpu", p.CPU.MaxVCPU, 0.01, 1024)
+	num("price.x86_per_gb_second", p.Price.X86PerGBSecond, 0, 1)
+	num("price.arm64_per_gb_second", p.Price.ArmPerGBSecond, 0, 1)
+	num("price.per_request", p.Price.PerRequest, 0, 1)
+	num("price.arm64_speed_relative", p.Price.ArmSpeedRelative, 0.1, 10)
+	if p.Price.GranularityMs < 1 {
+		bad("price.granularity_ms = %d, want at least 1", p.Price.GranularityMs)
+	}
+	if len(p.ColdStart.Runtimes) == 0 {
+		bad("cold_start.runtimes is empty")
+	}
+	for _, name := range sortedKeys(p.ColdStart.Runtimes) {
+		r := p.ColdStart.Runtimes[name]
+		num("cold_start.runtimes."+name+".median_ms", r.MedianMs, 0, 600000)
+		num("cold_start.runtimes."+name+".sigma", r.Sigma, 0, 5)
+	}
+	num("cold_start.package_ms_per_mb", p.ColdStart.PackageMsPerMB, 0, 1e4)
+	num("cold_start.sandbox.median_ms", p.ColdStart.Sandbox.MedianMs, 0, 600000)
+	num("cold_start.sandbox.sigma", p.ColdStart.Sandbox.Sigma, 0, 5)
+	num("cold_start.first_invocation_slowdown", p.ColdStart.FirstInvocationSlowdown, 1, 100)
+	num("keep_alive_s", p.KeepAliveS, 0, 7*24*3600)
+	c := p.Concurrency
+	if c.Account < 1 || c.ScaleUpPerWindow < 1 || c.Retries < 0 {
+		bad("concurrency: account %d and scale_up_per_function %d must be at least 1, throttle_retries %d not negative", c.Account, c.ScaleUpPerWindow, c.Retries)
+	}
+	num("concurrency.scale_up_window_s", c.ScaleUpWindowS, 0.001, 86400)
+	num("concurrency.retry_base_ms", c.RetryBaseMs, 0, 3.6e6)
+	num("concurrency.retry_backoff", c.RetryBackoff, 1, 100)
+	checkTable := func(name string, t []Point) {
+		if len(t) == 0 {
+			bad("%s is empty", name)
+		}
+		for i, pt := range t {
+			if math.IsNaN(pt.MB) || math.IsNaN(pt.Value) || pt.Value <= 0 || (i > 0 && pt.MB <= t[i-1].MB) {
+				bad("%s[%d] = {%v MB, %v}: memory must increase and values be positive", name, i, pt.MB, pt.Value)
+			}
+		}
+	}
+	checkTable("network.bandwidth_mib_per_s", p.Network.Bandwidth)
+	checkTable("local_io_mib_per_s", p.LocalIO)
+	num("network.request_latency_ms", p.Network.RequestLatencyMs, 0, 1e5)
+	num("network.packet_cpu_us", p.Network.PacketCPUUs, 0, 1e5)
+	num("network.mtu_bytes", p.Network.MTUBytes, 1, 1e6)
+	num("orchestration.mean_ms", p.Hop.MeanMs, 0, 1e6)
+	num("orchestration.jitter_ms", p.Hop.JitterMs, 0, p.Hop.MeanMs)
+	n := p.Noise
+	num("noise.sigma", n.Sigma, 0, 2)
+	num("noise.env_speed_sigma", n.EnvSpeedSigma, 0, 2)
+	num("noise.interference_prob", n.InterferenceProb, 0, 1)
+	num("noise.interference_alpha", n.InterferenceAlpha, 0.1, 100)
+	num("noise.interference_max", n.InterferenceMax, 1, 1000)
+	num("noise.drift_amplitude", n.DriftAmplitude, 0, 0.9)
+	num("noise.drift_period_s", n.DriftPeriodS, 1, 1e9)
+	num("noise.profile_sigma", n.MeasureSigma, 0, 2)
+	num("memory_pressure.knee", p.Pressure.Knee, 1, 100)
+	num("memory_pressure.strength", p.Pressure.Strength, 0, 100)
+	num("default_timeout_s", p.TimeoutS, 0.001, 900)
+	return errors.Join(errs...)
+}
+
+// CheckMemory reports whether mb is a memory size the platform accepts.
+func (p *Profile) CheckMemory(mb int) error {
+	if mb < p.Memory.MinMB || mb > p.Memory.MaxMB {
+		return fmt.Errorf("platform: memory %d MB is out of range: valid sizes are %d–%d MB", mb, p.Memory.MinMB, p.Memory.MaxMB)
+	}
+	return nil
+}
+
+// Grid returns the tuning grid (the paper's 32 sizes, 128–4,096 MB).
+func (p *Profile) Grid() []int {
+	var g []int
+	for m := p.Memory.GridMinMB; m <= p.Memory.GridMaxMB; m += p.Memory.GridStepMB {
+		g = append(g, m)
+	}
+	return g
+}
+
+// VCPU is the CPU share, in vCPUs, of a function with mb of memory.
+func (p *Profile) VCPU(mb int) float64 {
+	return math.Min(float64(mb)/p.CPU.MBPerVCPU, p.CPU.MaxVCPU)
+}
+
+// PricePerGBSecond is the compute price of the profile's architecture.
+func (p *Profile) PricePerGBSecond() float64 {
+	if p.Arch == "arm64" {
+		return p.Price.ArmPerGBSecond
+	}
+	return p.Price.X86PerGBSecond
+}
+
+// BilledMs rounds a duration (µs) up to the billing granularity.
+func (p *Profile) BilledMs(durationUs int64) int64 {
+	g := p.Price.GranularityMs * 1000
+	if durationUs <= 0 {
+		return 0
+	}
+	return (durationUs + g - 1) / g * p.Price.GranularityMs
+}
+
+// Cost is the price of one invocation of billedMs at mb, request fee included.
+func (p *Profile) Cost(billedMs int64, mb int) float64 {
+	return float64(billedMs)/1000*float64(mb)/1024*p.PricePerGBSecond() + p.Price.PerRequest
+}
+
+// Interp evaluates a piecewise-linear table at mb (flat outside its range).
+func Interp(t []Point, mb float64) float64 {
+	i := sort.Search(len(t), func(i int) bool { return t[i].MB >= mb })
+	switch {
+	case i == 0:
+		return t[0].Value
+	case i == len(t):
+		return t[len(t)-1].Value
+	}
+	a, b := t[i-1], t[i]
+	return a.Value + (b.Value-a.Value)*(mb-a.MB)/(b.MB-a.MB)
+}
+
+// BandwidthBytesPerUs is the network bandwidth at mb in bytes per microsecond.
+func (p *Profile) BandwidthBytesPerUs(mb int) float64 {
+	return Interp(p.Network.Bandwidth, float64(mb)) * (1 << 20) / 1e6
+}
+
+// LocalIOBytesPerUs is the ephemeral-storage throughput at mb in bytes per µs.
+func (p *Profile) LocalIOBytesPerUs(mb int) float64 {
+	return Interp(p.LocalIO, float64(mb)) * (1 << 20) / 1e6
+}
+
+// Runtime returns the cold-start distribution of a runtime family.
+func (p *Profile) Runtime(name string) (LogNormal, error) {
+	r, ok := p.ColdStart.Runtimes[name]
+	if !ok {
+		return LogNormal{}, fmt.Errorf("platform: unknown runtime %q (known: %v)", name, sortedKeys(p.ColdStart.Runtimes))
+	}
+	return r, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,435 @@
+package sim
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/fnmodel"
+	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/platform"
+	"github.com/confignav/confignav/video"
+)
+
+// quiet is the default platform with every source of randomness in execution
+// time switched off, so durations can be checked exactly.
+func quiet() *platform.Profile {
+	p := platform.Default()
+	p.Noise = platform.Noise{InterferenceAlpha: 2, InterferenceMax: 1, DriftPeriodS: 1}
+	p.ColdStart.FirstInvocationSlowdown = 1
+	p.Hop = platform.Hop{}
+	return p
+}
+
+// single is a one-function pipeline with an inline profile.
+func single(t testing.TB, prof fnmodel.Profile) *pipeline.DAG {
+	t.Helper()
+	dag, err := pipeline.Compile(&pipeline.Spec{Name: "single", Functions: []pipeline.Function{{Name: "f", Profile: &prof}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dag
+}
+
+func builtin(t testing.TB, name string) *pipeline.DAG {
+	t.Helper()
+	dag, err := pipeline.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dag
+}
+
+func newSim(t testing.TB, p *platform.Profile, dag *pipeline.DAG, seed uint64, mb int) *Sim {
+	t.Helper()
+	s, err := New(p, dag, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := backend.Config{}
+	for _, n := range dag.Names() {
+		c[n] = mb
+	}
+	if err := s.Apply(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// digest hashes every field of every record.
+type digest struct {
+	h     [32]byte
+	sum   []byte
+	count int
+	recs  []backend.Record
+	keep  bool
+}
+
+func (d *digest) Record(r *backend.Record) {
+	var b [8 * 12]byte
+	for i, v := range []uint64{r.InvocationID, r.RequestID, uint64(r.Node), uint64(r.Instance), uint64(r.Start),
+		uint64(r.Duration), uint64(r.BilledMs), uint64(r.MemoryMB), uint64(r.MaxMemoryMB), uint64(r.InitDuration),
+		uint64(r.Status), math.Float64bits(r.CostUSD)} {
+		binary.LittleEndian.PutUint64(b[i*8:], v)
+	}
+	d.h = sha256.Sum256(append(d.h[:], b[:]...))
+	d.count++
+	if d.keep {
+		d.recs = append(d.recs, *r)
+	}
+}
+
+func TestDeterminism(t *testing.T) {
+	run := func(seed uint64) ([32]byte, backend.RunStats) {
+		s := newSim(t, platform.Default(), builtin(t, "face-beautification"), seed, 2048)
+		var d digest
+		in := video.Reference
+		in.Faces = 3
+		st, err := s.Run(context.Background(), backend.Workload{Source: newPoisson(5, 7, in, 0), Duration: 120e6}, &d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.count == 0 {
+			t.Fatal("no records")
+		}
+		return d.h, st
+	}
+	a, sa := run(1)
+	b, sb := run(1)
+	c, _ := run(2)
+	if a != b || sa != sb {
+		t.Fatalf("same seed gave different output: %x vs %x", a[:8], b[:8])
+	}
+	if a == c {
+		t.Fatal("different seeds gave identical output")
+	}
+}
+
+// With one environment, Poisson arrivals at rate λ and keep-alive T, a request
+// is cold when the gap since the previous invocation ended exceeds T:
+// P(cold) = exp(−λ(T + s)) for service time s ≪ 1/λ (memoryless arrivals).
+func TestColdStartFractionMatchesAnalytic(t *testing.T) {
+	p := quiet()
+	p.KeepAliveS = 600
+	s := newSim(t, p, single(t, fnmodel.Profile{Runtime: "go", CPUMs: 100, Threads: 1, WorkingSetMB: 10}), 3, 1769)
+	const lambda = 1.0 / 600 // per second: mean gap equals the keep-alive
+	const n = 20000
+	st, err := s.Run(context.Background(), backend.Workload{Source: newPoisson(lambda, 11, video.Reference, n)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	service := 0.1 // s at 1 vCPU, plus negligible S3 time
+	want := math.Exp(-lambda * (p.KeepAliveS + service))
+	got := float64(st.ColdStarts) / float64(st.Invocations)
+	// Binomial standard error sqrt(p(1−p)/n) ≈ 0.0034; allow 4 of them.
+	tol := 4 * math.Sqrt(want*(1-want)/n)
+	if math.Abs(got-want) > tol {
+		t.Fatalf("cold fraction %.4f, analytic %.4f ± %.4f", got, want, tol)
+	}
+}
+
+// AWS's pricing example: 512 MB, 3 million invocations of 1 s each cost
+// 1.5 M GB-s × $0.0000166667 = $25.00 plus 3 M × $0.20/M = $0.60.
+func TestBillingMatchesAWSFormula(t *testing.T) {
+	p := platform.Default()
+	one := p.Cost(p.BilledMs(1_000_000), 512)
+	total := one * 3e6
+	if math.Round(total*100) != 2560 {
+		t.Fatalf("3M × 1 s at 512 MB = $%.4f, want $25.60", total)
+	}
+	// Rounding up to 1 ms: 1.0001 ms bills 2 ms, 1 ms bills 1 ms.
+	if p.BilledMs(1001) != 2 || p.BilledMs(1000) != 1 || p.BilledMs(0) != 0 {
+		t.Fatalf("billing granularity: %d %d %d", p.BilledMs(1001), p.BilledMs(1000), p.BilledMs(0))
+	}
+	arm := *p
+	arm.Arch = "arm64"
+	if got := arm.Cost(1000, 1024) - arm.Price.PerRequest; math.Abs(got-0.0000133334) > 1e-12 {
+		t.Fatalf("arm64 1 GB-s = %v", got)
+	}
+
+	// A simulated invocation bills ceil(duration) and costs by the formula.
+	s := newSim(t, quiet(), single(t, fnmodel.Profile{Runtime: "go", CPUMs: 123.4567, Threads: 1}), 1, 1024)
+	d := &digest{keep: true}
+	if _, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: []int64{0, 10e6}, in: video.Reference}}, d); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range d.recs {
+		if want := (r.Duration + 999) / 1000; r.BilledMs != want {
+			t.Errorf("billed %d ms for %d µs, want %d", r.BilledMs, r.Duration, want)
+		}
+		if want := float64(r.BilledMs)/1000*1*0.0000166667 + 0.2e-6; math.Abs(r.CostUSD-want) > 1e-15 {
+			t.Errorf("cost %v, want %v", r.CostUSD, want)
+		}
+	}
+}
+
+// A pure-CPU single-threaded function takes W/c below one vCPU (time-sliced)
+// and W above it.
+func TestCPUShareAndTimeSlicing(t *testing.T) {
+	p := quiet()
+	prof := fnmodel.Profile{Runtime: "go", CPUMs: 1000, Threads: 1}
+	for _, tc := range []struct {
+		mb   int
+		want float64 // ms
+	}{
+		{128, 1000 * 1769.0 / 128},
+		{885, 1000 * 1769.0 / 885},
+		{1769, 1000},
+		{3538, 1000},
+		{10240, 1000},
+	} {
+		s := newSim(t, p, single(t, prof), 1, tc.mb)
+		got, fits, err := s.MeanDurationUs("f", video.Reference)
+		if err != nil || !fits {
+			t.Fatal(err, fits)
+		}
+		if math.Abs(got/1000-tc.want) > 1e-6*tc.want {
+			t.Errorf("%d MB: %.3f ms, want %.3f", tc.mb, got/1000, tc.want)
+		}
+	}
+	// A fully parallel function with 6 threads keeps improving up to the
+	// 6-vCPU cap at 10,614 MB, and not beyond.
+	par := fnmodel.Profile{Runtime: "go", CPUMs: 6000, ParallelFraction: 1, Threads: 6}
+	at := func(mb int) float64 {
+		s := newSim(t, p, single(t, par), 1, mb)
+		us, _, _ := s.MeanDurationUs("f", video.Reference)
+		return us / 1000
+	}
+	if got := at(10240); math.Abs(got-1000*math.Ceil(6/(10240/1769.0))) > 1e-6 {
+		t.Errorf("10240 MB: %.3f ms", got)
+	}
+	if got := at(3538); math.Abs(got-3000) > 1e-6 { // 2 vCPU: 3 waves of 1,000 ms slices
+		t.Errorf("3538 MB: %.3f ms, want 3000", got)
+	}
+}
+
+// Latency never rises with memory for a CPU-bound function, and where the
+// thread count binds it falls in stairs: flat runs, then drops.
+func TestStairs(t *testing.T) {
+	p := platform.Default()
+	prof := fnmodel.Profile{Runtime: "go", CPUMs: 8000, ParallelFraction: 0.9, Threads: 4, WorkingSetMB: 64}
+	var prev float64 = math.Inf(1)
+	flat, drops := 0, 0
+	for _, mb := range p.Grid() {
+		s := newSim(t, p, single(t, prof), 1, mb)
+		us, _, _ := s.MeanDurationUs("f", video.Reference)
+		if us > prev*(1+1e-12) {
+			t.Fatalf("%d MB: %.1f ms is slower than the smaller size's %.1f ms", mb, us/1000, prev/1000)
+		}
+		if mb > 1769 { // above one vCPU the serial part is flat; only waves change
+			if math.Abs(us-prev) < 1e-9*us {
+				flat++
+			} else if (prev-us)/prev > 0.10 {
+				drops++
+			}
+		}
+		prev = us
+	}
+	if flat < 5 || drops < 2 {
+		t.Fatalf("want stairs above 1 vCPU (flat runs and drops > 10%%): %d flat steps, %d drops", flat, drops)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	s := newSim(t, platform.Default(), builtin(t, "face-detection"), 1, 1024)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		cfg  backend.Config
+		want string
+	}{
+		{backend.Config{"decode": 64}, "valid sizes are 128–10240 MB"},
+		{backend.Config{"decode": 20000}, "valid sizes are 128–10240 MB"},
+		{backend.Config{"nope": 1024}, `unknown function "nope"`},
+	} {
+		err := s.Apply(ctx, tc.cfg)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Apply(%v) = %v, want error containing %q", tc.cfg, err, tc.want)
+		}
+	}
+	if s.Config()["decode"] != 1024 {
+		t.Error("a rejected configuration changed the memory")
+	}
+	bad := video.Reference
+	bad.FPS = math.NaN()
+	if _, err := s.Run(ctx, backend.Workload{Source: &fixed{at: []int64{0}, in: bad}}, nil); err == nil || !strings.Contains(err.Error(), "fps") {
+		t.Errorf("NaN fps: %v", err)
+	}
+	if _, err := s.Run(ctx, backend.Workload{Source: &fixed{at: []int64{5, 1}, in: video.Reference}}, nil); err == nil || !strings.Contains(err.Error(), "not time-sorted") {
+		t.Errorf("unsorted source: %v", err)
+	}
+	if _, err := s.Profile(ctx, "nope", video.Reference); err == nil {
+		t.Error("profile of unknown function succeeded")
+	}
+}
+
+// Keep-alive, memory change and warm reuse, on a single function with
+// requests spaced far apart.
+func TestEnvironmentLifecycle(t *testing.T) {
+	p := quiet()
+	p.KeepAliveS = 600
+	s := newSim(t, p, single(t, fnmodel.Profile{Runtime: "python", CPUMs: 50, Threads: 1}), 1, 1024)
+	ctx := context.Background()
+	cold := func(at ...int64) []bool {
+		d := &digest{keep: true}
+		if _, err := s.Run(ctx, backend.Workload{Source: &fixed{at: at, in: video.Reference}}, d); err != nil {
+			t.Fatal(err)
+		}
+		var out []bool
+		for _, r := range d.recs {
+			out = append(out, r.Cold())
+		}
+		return out
+	}
+	// First cold; 5 min later warm; 11 min after that cold again.
+	got := cold(0, 300e6, 300e6+660e6)
+	if fmt.Sprint(got) != "[true false true]" {
+		t.Fatalf("keep-alive: cold = %v, want [true false true]", got)
+	}
+	// Next run starts right after: warm.
+	if got := cold(1e6); fmt.Sprint(got) != "[false]" {
+		t.Fatalf("warm reuse across runs: %v", got)
+	}
+	// A memory change retires the environment.
+	if err := s.Apply(ctx, backend.Config{"f": 2048}); err != nil {
+		t.Fatal(err)
+	}
+	if got := cold(1e6); fmt.Sprint(got) != "[true]" {
+		t.Fatalf("after memory change: %v, want cold", got)
+	}
+}
+
+func TestOutOfMemoryFailsRequest(t *testing.T) {
+	s := newSim(t, platform.Default(), builtin(t, "face-detection"), 1, 1024)
+	if err := s.Apply(context.Background(), backend.Config{"hd": 512}); err != nil {
+		t.Fatal(err)
+	}
+	d := &digest{keep: true}
+	st, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: []int64{0, 60e6}, in: video.Reference}}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Failed != 2 || st.Completed != 0 {
+		t.Fatalf("failed %d completed %d, want 2 failed", st.Failed, st.Completed)
+	}
+	oom := 0
+	for _, r := range d.recs {
+		if r.Function == "hd" && r.Status == backend.OOM {
+			oom++
+			if r.MaxMemoryMB != 512 {
+				t.Errorf("OOM record max memory %d, want 512", r.MaxMemoryMB)
+			}
+		}
+		if r.Function == "encode" {
+			t.Error("encode ran after its predecessor failed")
+		}
+	}
+	if oom != 2 {
+		t.Fatalf("%d OOM records, want 2", oom)
+	}
+}
+
+func TestFanOutFollowsFaces(t *testing.T) {
+	for _, faces := range []int{0, 1, 3, 20} {
+		s := newSim(t, platform.Default(), builtin(t, "face-beautification"), 1, 3008)
+		in := video.Reference
+		in.Faces = faces
+		d := &digest{keep: true}
+		st, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: []int64{0}, in: in}}, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range d.recs {
+			if r.Function == "beautify" {
+				n++
+			}
+		}
+		want := min(faces, 8) // fanout_max: 8
+		if n != want || st.Completed != 1 {
+			t.Errorf("faces=%d: %d beautify invocations (want %d), completed %d", faces, n, want, st.Completed)
+		}
+	}
+}
+
+// A burst above the account limit is throttled and retried; with no retries
+// the excess fails.
+func TestThrottling(t *testing.T) {
+	p := platform.Default()
+	p.Concurrency.Account = 10
+	p.Concurrency.Retries = 0
+	dag := single(t, fnmodel.Profile{Runtime: "go", CPUMs: 1000, Threads: 1})
+	s := newSim(t, p, dag, 1, 1769)
+	at := make([]int64, 30)
+	st, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: at, in: video.Reference}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Throttled != 20 || st.Failed != 20 || st.Completed != 10 {
+		t.Fatalf("throttled %d failed %d completed %d, want 20/20/10", st.Throttled, st.Failed, st.Completed)
+	}
+	p.Concurrency.Retries = 5
+	s = newSim(t, p, dag, 1, 1769)
+	st, err = s.Run(context.Background(), backend.Workload{Source: &fixed{at: make([]int64, 30), in: video.Reference}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Throttled == 0 || st.Completed != 30 {
+		t.Fatalf("with retries: throttled %d completed %d, want all 30 completed", st.Throttled, st.Completed)
+	}
+}
+
+// Per-function scale-up: at most ScaleUpPerWindow new environments per window.
+func TestScaleUpLimit(t *testing.T) {
+	p := platform.Default()
+	p.Concurrency.ScaleUpPerWindow = 5
+	p.Concurrency.Retries = 0
+	s := newSim(t, p, single(t, fnmodel.Profile{Runtime: "go", CPUMs: 1000, Threads: 1}), 1, 1769)
+	st, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: make([]int64, 8), in: video.Reference}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ColdStarts != 5 || st.Throttled != 3 {
+		t.Fatalf("cold %d throttled %d, want 5 and 3", st.ColdStarts, st.Throttled)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	s := newSim(t, platform.Default(), builtin(t, "face-detection"), 1, 2048)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Run(ctx, backend.Workload{Source: newPoisson(1000, 1, video.Reference, 0), Duration: 3600e6}, nil)
+	if err == nil || !strings.Contains(err.Error(), "cancelled") {
+		t.Fatalf("cancelled run: %v", err)
+	}
+}
+
+// Per-invocation records carry the REPORT fields consistently.
+func TestRecordsAreConsistent(t *testing.T) {
+	s := newSim(t, platform.Default(), builtin(t, "autoclip"), 5, 2048)
+	d := &digest{keep: true}
+	st, err := s.Run(context.Background(), backend.Workload{Source: newPoisson(2, 3, video.Reference, 200)}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(d.recs)) != st.Invocations || st.Invocations != 8*st.Requests {
+		t.Fatalf("%d records, %d invocations, %d requests", len(d.recs), st.Invocations, st.Requests)
+	}
+	var cost float64
+	for _, r := range d.recs {
+		cost += r.CostUSD
+		if r.MemoryMB != 2048 || r.MaxMemoryMB > r.MemoryMB || r.Duration <= 0 || r.BilledMs*1000 < r.Duration {
+			t.Fatalf("inconsistent record %+v", r)
+		}
+	}
+	if math.Abs(cost-st.CostUSD) > 1e-12 {
+		t.Fatalf("record costs sum to %v, stats say %v", cost, st.CostUSD)
+	}
+	if !(st.E2E.P50 <= st.E2E.P95 && st.E2E.P95 <= st.E2E.P99 && st.E2E.P99 <= st.E2E.Max) {
+		t.Fatalf("percentiles out of order: %+v", st.E2E)
+	}
+}
