@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/confignav/confignav/fnmodel"
-	"sigs.k8s.io/yaml"
+	"github.com/confignav/confignav/internal/yamljson"
 )
 
 // Spec is a pipeline as written in a spec file.
@@ -81,7 +81,7 @@ func (e *Edge) UnmarshalJSON(b []byte) error {
 // Parse reads a spec from YAML or JSON without validating it. Unknown fields
 // are errors: a typo must not silently fall back to a default.
 func Parse(data []byte) (*Spec, error) {
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yamljson.ToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}

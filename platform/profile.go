@@ -8,7 +8,7 @@ import (
 	"math"
 	"sort"
 
-	"sigs.k8s.io/yaml"
+	"github.com/confignav/confignav/internal/yamljson"
 )
 
 // Version is the profile format version this package reads and writes.
@@ -168,7 +168,7 @@ func Default() *Profile {
 // defaults, so a file may override a single knob.
 func Parse(data []byte) (*Profile, error) {
 	p := Default()
-	js, err := yaml.YAMLToJSON(data)
+	js, err := yamljson.ToJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("platform: %w", err)
 	}

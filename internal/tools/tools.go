@@ -7,8 +7,8 @@ package tools
 import (
 	_ "github.com/apache/arrow-go/v18/parquet/pqarrow"
 	_ "github.com/schollz/progressbar/v3"
+	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/term"
 	_ "gonum.org/v1/gonum/mat"
 	_ "gonum.org/v1/plot"
-	_ "sigs.k8s.io/yaml"
 )
