@@ -17,7 +17,8 @@ type request struct {
 	id        uint64
 	arrival   int64
 	in        video.Input
-	factors   []fnmodel.Factors // per node
+	factors   []fnmodel.Factors // per node: cached per clip, or own
+	own       []fnmodel.Factors // the slot's buffer for clips without an ID
 	predsLeft []int32           // per node: predecessors not yet finished
 	instLeft  []int32           // per node: invocations not yet finished
 	outBytes  []float64         // per node: bytes written by all its invocations
@@ -137,6 +138,7 @@ func (r *runner) arrive(in *video.Input) {
 		slot = int32(len(r.slots))
 		r.slots = append(r.slots, request{
 			predsLeft: make([]int32, n), instLeft: make([]int32, n), outBytes: make([]float64, n),
+			own: make([]fnmodel.Factors, n),
 		})
 	}
 	q := &r.slots[slot]
@@ -144,7 +146,7 @@ func (r *runner) arrive(in *video.Input) {
 	q.id = r.nextReq
 	q.arrival = r.now
 	q.in = *in
-	q.factors = r.factorsFor(in)
+	q.factors = r.factorsFor(in, q.own)
 	q.nodesLeft = n
 	q.inflight = 0
 	q.failed = false
@@ -161,10 +163,10 @@ func (r *runner) arrive(in *video.Input) {
 	r.maybeDone(slot)
 }
 
-// factorsFor returns the per-node input scaling for a clip, cached by clip ID.
-func (r *runner) factorsFor(in *video.Input) []fnmodel.Factors {
-	compute := func() []fnmodel.Factors {
-		f := make([]fnmodel.Factors, len(r.s.nodes))
+// factorsFor returns the per-node input scaling for a clip, cached by clip ID;
+// a clip without an ID is computed into buf.
+func (r *runner) factorsFor(in *video.Input, buf []fnmodel.Factors) []fnmodel.Factors {
+	compute := func(f []fnmodel.Factors) []fnmodel.Factors {
 		for i := range r.s.nodes {
 			f[i] = r.s.nodes[i].scale.Factors(*in)
 		}
@@ -172,14 +174,14 @@ func (r *runner) factorsFor(in *video.Input) []fnmodel.Factors {
 	}
 	id := in.ID
 	if id < 0 || id > 1<<16 {
-		return compute()
+		return compute(buf)
 	}
 	for id >= len(r.cacheF) {
 		r.cacheF = append(r.cacheF, nil)
 		r.cacheIn = append(r.cacheIn, video.Input{})
 	}
 	if r.cacheF[id] == nil || r.cacheIn[id] != *in {
-		r.cacheF[id] = compute()
+		r.cacheF[id] = compute(make([]fnmodel.Factors, len(r.s.nodes)))
 		r.cacheIn[id] = *in
 	}
 	return r.cacheF[id]
