@@ -106,7 +106,7 @@ func showSpec(w io.Writer, s *pipeline.Spec) error {
 		}
 		extra := ""
 		if f.FanOut != "" {
-			extra = fmt.Sprintf(", one invocation per %s", f.FanOut)
+			extra = fmt.Sprintf(", fan-out by %s", f.FanOut)
 			if f.FanOutMax > 0 {
 				extra += fmt.Sprintf(" (at most %d)", f.FanOutMax)
 			}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/confignav/confignav/platform"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// cnav runs the command line in-process.
+func cnav(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err = run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Fatalf("output differs from %s (run go test -update and review the diff):\n%s", path, got)
+	}
+}
+
+func TestPipelinesGolden(t *testing.T) {
+	out, _, err := cnav(t, "pipelines")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "pipelines.txt", out)
+	out, _, err = cnav(t, "pipelines", "show", "face-beautification")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "show-face-beautification.txt", out)
+}
+
+func TestShowJSONIsAValidSpec(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"face-detection", "face-beautification", "autoclip", "random:n=9,seed=4"} {
+		out, _, err := cnav(t, "pipelines", "show", name, "--json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, "spec.json")
+		os.WriteFile(path, []byte(out), 0o644)
+		msg, _, err := cnav(t, "pipelines", "validate", path)
+		if err != nil || !strings.Contains(msg, "valid pipeline") {
+			t.Fatalf("%s: validate of show --json: %v %s", name, err, msg)
+		}
+	}
+}
+
+func TestValidateReportsProblem(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(path, []byte("name: loop\nfunctions:\n  - {name: a, model: decode}\n  - {name: b, model: encode}\nedges: [[a, b], [b, a]]\n"), 0o644)
+	_, _, err := cnav(t, "pipelines", "validate", path)
+	if err == nil || !strings.Contains(err.Error(), "cycle: a → b → a") || !strings.Contains(err.Error(), "bad.yaml") {
+		t.Fatalf("got %v", err)
+	}
+	_, _, err = cnav(t, "pipelines", "validate", filepath.Join(t.TempDir(), "missing.yaml"))
+	if err == nil || !strings.Contains(err.Error(), "missing.yaml") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+func TestPlatformShowReadsBack(t *testing.T) {
+	out, _, err := cnav(t, "platform", "show")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := platform.Parse([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.json")
+	os.WriteFile(path, []byte(out), 0o644)
+	again, _, err := cnav(t, "platform", "show", "--platform", path)
+	if err != nil || again != out || p.Name == "" {
+		t.Fatalf("platform show --platform of its own output differs: %v", err)
+	}
+}
+
+func simulateJSON(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	out, _, err := cnav(t, append([]string{"simulate", "--json"}, args...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"wall_seconds", "events_per_second", "max_rss_mb"} {
+		if _, ok := m[k]; !ok {
+			t.Fatalf("field %s missing", k)
+		}
+		delete(m, k)
+	}
+	return m
+}
+
+func TestSimulateDeterministic(t *testing.T) {
+	args := []string{"--pipeline", "face-beautification", "--rate", "3", "--duration", "5m", "--memory-all", "2048"}
+	a := simulateJSON(t, append(args, "--seed", "5")...)
+	b := simulateJSON(t, append(args, "--seed", "5")...)
+	c := simulateJSON(t, append(args, "--seed", "6")...)
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	jc, _ := json.Marshal(c)
+	if !bytes.Equal(ja, jb) {
+		t.Fatalf("same seed, different output:\n%s\n%s", ja, jb)
+	}
+	if bytes.Equal(ja, jc) {
+		t.Fatal("different seeds, same output")
+	}
+	for _, k := range []string{"pipeline", "seed", "requests", "completed", "failed", "invocations", "cold_starts", "throttled", "e2e_ms", "cost", "events", "virtual_seconds"} {
+		if _, ok := a[k]; !ok {
+			t.Errorf("field %s missing", k)
+		}
+	}
+	e2e := a["e2e_ms"].(map[string]any)
+	for _, k := range []string{"mean", "p50", "p95", "p99"} {
+		if _, ok := e2e[k].(float64); !ok {
+			t.Errorf("e2e_ms.%s = %v", k, e2e[k])
+		}
+	}
+}
+
+func TestSimulateBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory-all", "64"}, "valid sizes are 128–10240 MB"},
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory-all", "2048", "--memory", "hd=99999"}, "valid sizes are 128–10240 MB"},
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory", "nope=512"}, `unknown function "nope"`},
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory", "decode=512"}, "no memory given for"},
+		{[]string{"--pipeline", "nosuch", "--rate", "1", "--memory-all", "512"}, `unknown pipeline "nosuch"`},
+		{[]string{"--pipeline", "face-detection", "--rate", "-1", "--memory-all", "512"}, "--rate must be a positive"},
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory-all", "512", "--duration", "soon"}, "--duration"},
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory-all", "512", "--records", "x.txt"}, ".csv or .parquet"},
+		{[]string{"--pipeline", "face-detection", "--rate", "1", "--memory-all", "512", "--platform", "/nonexistent.json"}, "nonexistent.json"},
+	} {
+		_, _, err := cnav(t, append([]string{"simulate"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestSimulateWritesRecords(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.csv")
+	m := simulateJSON(t, "--pipeline", "face-detection", "--rate", "1", "--duration", "60", "--memory-all", "2048", "--records", path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(string(data), "\n") - 1
+	if float64(lines) != m["invocations"].(float64) {
+		t.Fatalf("%d record lines, %v invocations", lines, m["invocations"])
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	_, _, err := cnav(t, "frobnicate")
+	var u usageError
+	if err == nil || !strings.Contains(err.Error(), "unknown command") || !errors.As(err, &u) {
+		t.Fatalf("got %v", err)
+	}
+}
