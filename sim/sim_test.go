@@ -433,3 +433,36 @@ func TestRecordsAreConsistent(t *testing.T) {
 		t.Fatalf("percentiles out of order: %+v", st.E2E)
 	}
 }
+
+// A table-driven function draws its times from the measured samples (scaled by
+// the clip), with no model noise added.
+func TestTableDrivenFunction(t *testing.T) {
+	tb := &fnmodel.Table{Runtime: "go", WorkingSetMB: 100, Input: video.Reference, Scale: fnmodel.Scale{Pixels: 1},
+		Rows: []fnmodel.Row{{MemoryMB: 128, SamplesMs: []float64{400, 500, 600}}, {MemoryMB: 1024, SamplesMs: []float64{100, 110, 120}}}}
+	dag, err := pipeline.Compile(&pipeline.Spec{Name: "t", Functions: []pipeline.Function{{Name: "m", Table: tb}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := quiet()
+	s := newSim(t, p, dag, 1, 1024)
+	d := &digest{keep: true}
+	half := video.Reference
+	half.Width, half.Height = 1920, 540 // half the pixels: half the time
+	if _, err := s.Run(context.Background(), backend.Workload{Source: newPoisson(0.01, 1, half, 200)}, d); err != nil {
+		t.Fatal(err)
+	}
+	perByte, perObj := fnmodel.Transfer(p, 1024)
+	transfer := half.EncodedBytes()*perByte + 2*perObj
+	for _, r := range d.recs {
+		exec := float64(r.Duration) - transfer
+		if exec < 50e3-2 || exec > 60e3+2 { // samples 100–120 ms, halved
+			t.Fatalf("table-driven duration %v µs outside the halved samples", exec)
+		}
+	}
+	if err := s.Apply(context.Background(), backend.Config{"m": 2048}); err == nil || !strings.Contains(err.Error(), "outside the measured range") {
+		t.Fatalf("memory beyond the table: %v", err)
+	}
+	if _, err := s.Profile(context.Background(), "m", video.Reference); err == nil || !strings.Contains(err.Error(), "table-driven") {
+		t.Fatalf("profile of a table-driven function: %v", err)
+	}
+}
