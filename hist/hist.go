@@ -43,7 +43,7 @@ func index(v float64) int {
 	if v <= 1 {
 		return 0
 	}
-	i := int(math.Ceil(math.Log(v)/logGamma))
+	i := int(math.Ceil(math.Log(v) / logGamma))
 	if i >= buckets {
 		i = buckets - 1
 	}
