@@ -256,27 +256,10 @@ func (r *runner) start(e *event) {
 	s.accountBusy++
 
 	// Execution time.
-	f := q.factors[e.node]
-	var mean, need float64
-	fits := true
 	inBytes, objects := r.inputData(q, int(e.node))
-	data := inBytes + r.outBytesOf(int(e.node), f)
-	if ns.table != nil {
-		// Measured samples carry their own noise; only data transfer is added.
-		u := r.noise.Float64()
-		mean = ns.table.Quantile(ns.mem, u)*f.Work/ns.tableBase + data*ns.perByteUs + objects*ns.perObjUs
-		need = ns.table.WorkingSetMB * f.WorkingSet / ns.tableBaseWS
-		fits = need <= float64(ns.mem)
-	} else {
-		mean, fits = ns.point.Mean(f, data, objects)
-		need = ns.point.MemoryNeedMB(f)
-		mean *= math.Exp(s.plat.Noise.Sigma * r.noise.NormFloat64())
-	}
+	d := r.draw(ns.table != nil)
+	mean, need, fits := s.warm(int(e.node), &ns.prep, q.factors[e.node], inBytes, objects, d)
 	mult := float64(speed) * r.drift()
-	if nz := &s.plat.Noise; nz.InterferenceProb > 0 && r.noise.Float64() < nz.InterferenceProb {
-		// Pareto(1, α) slowdown, capped.
-		mult *= math.Min(nz.InterferenceMax, math.Pow(1-r.noise.Float64(), -1/nz.InterferenceAlpha))
-	}
 	if uses == 0 {
 		mult *= s.plat.ColdStart.FirstInvocationSlowdown
 	}
@@ -291,11 +274,26 @@ func (r *runner) start(e *event) {
 		dur = float64(ns.timeoutUs)
 		status = backend.Timeout
 	}
-	d := max(int64(dur), 1)
+	us := max(int64(dur), 1)
 	r.heap.push(event{
-		t: r.now + sandboxUs + initUs + d, slot: e.slot, node: e.node, inst: e.inst, kind: evFinish,
-		status: uint8(status), gen: p.gen, speed: speed, uses: uses, dur: d, init: initUs, needMB: float32(need),
+		t: r.now + sandboxUs + initUs + us, slot: e.slot, node: e.node, inst: e.inst, kind: evFinish,
+		status: uint8(status), gen: p.gen, speed: speed, uses: uses, dur: us, init: initUs, needMB: float32(need),
 	})
+}
+
+// draw takes the noise of one invocation from the noise stream, drawing only
+// what the function's kind uses.
+func (r *runner) draw(table bool) Draw {
+	d := Draw{Interference: 1}
+	if table {
+		d.U = r.noise.Float64()
+	} else {
+		d.Z = r.noise.NormFloat64()
+	}
+	if nz := &r.s.plat.Noise; nz.InterferenceProb > 0 && r.noise.Float64() < nz.InterferenceProb {
+		d.Interference = interference(nz, r.noise.Float64())
+	}
+	return d
 }
 
 // inputData is the pipeline data an invocation reads: the clip for an entry
@@ -315,15 +313,6 @@ func (r *runner) inputData(q *request, i int) (bytes, objects float64) {
 		objects++
 	}
 	return bytes, objects + 1
-}
-
-// outBytesOf is what one invocation of node i writes to S3 for a clip.
-func (r *runner) outBytesOf(i int, f fnmodel.Factors) float64 {
-	ns := &r.s.nodes[i]
-	if ns.table != nil {
-		return ns.table.OutputMB * (1 << 20) * f.Work / ns.tableBase
-	}
-	return r.s.dag.Nodes[i].Profile.OutputMB * (1 << 20) * f.Work
 }
 
 func (r *runner) throttled(e *event) {
@@ -367,7 +356,7 @@ func (r *runner) finish(e *event) {
 	if status != backend.OK {
 		q.failed = true
 	} else if !q.failed {
-		q.outBytes[e.node] += r.outBytesOf(int(e.node), q.factors[e.node])
+		q.outBytes[e.node] += r.s.outBytesOf(int(e.node), q.factors[e.node])
 		q.instLeft[e.node]--
 		if q.instLeft[e.node] == 0 {
 			r.nodeDone(e.slot, int(e.node))

@@ -46,19 +46,14 @@ type Sim struct {
 }
 
 type nodeState struct {
-	mem         int
-	point       fnmodel.Point
+	prep        // the cost model at the configured memory
 	table       *fnmodel.Table
 	timeoutUs   int64
 	runtime     platform.LogNormal
-	initUs      float64 // package load + static init at this memory (mean part)
-	vcpu        float64
 	pool        envPool
 	scale       fnmodel.Scale
 	tableBase   float64 // work factor of the clip a table was measured on
 	tableBaseWS float64 // its working-set factor
-	perByteUs   float64 // S3 transfer time per byte at this memory
-	perObjUs    float64 // per S3 object
 	// scale-up window
 	windowStart int64
 	windowNew   int
@@ -169,22 +164,36 @@ func (s *Sim) Apply(_ context.Context, c backend.Config) error {
 	return nil
 }
 
+// prep is a function's cost model prepared for one memory size.
+type prep struct {
+	mem       int
+	vcpu      float64
+	point     fnmodel.Point
+	initUs    float64 // package load + static init (mean part of a cold start)
+	perByteUs float64 // S3 transfer time per byte
+	perObjUs  float64 // per S3 object
+}
+
+func (s *Sim) prepare(i, mb int) prep {
+	nd := &s.dag.Nodes[i]
+	p := prep{mem: mb, vcpu: s.plat.VCPU(mb)}
+	p.perByteUs, p.perObjUs = fnmodel.Transfer(s.plat, mb)
+	perMB := s.plat.ColdStart.PackageMsPerMB * 1000
+	if nd.Table != nil {
+		p.initUs = nd.Table.PackageMB * perMB
+	} else {
+		p.point = nd.Profile.At(s.plat, mb)
+		p.initUs = nd.Profile.PackageMB*perMB + nd.Profile.InitCPUMs*1000/math.Min(p.vcpu, 1)
+	}
+	return p
+}
+
 func (s *Sim) setMemory(i, mb int) {
 	ns := &s.nodes[i]
 	if ns.mem == mb {
 		return
 	}
-	ns.mem = mb
-	ns.vcpu = s.plat.VCPU(mb)
-	nd := &s.dag.Nodes[i]
-	ns.perByteUs, ns.perObjUs = fnmodel.Transfer(s.plat, mb)
-	perMB := s.plat.ColdStart.PackageMsPerMB * 1000
-	if nd.Table != nil {
-		ns.initUs = nd.Table.PackageMB * perMB
-	} else {
-		ns.point = nd.Profile.At(s.plat, mb)
-		ns.initUs = nd.Profile.PackageMB*perMB + nd.Profile.InitCPUMs*1000/math.Min(ns.vcpu, 1)
-	}
+	ns.prep = s.prepare(i, mb)
 	// A memory change retires the environments: idle ones now, busy ones when
 	// they finish (their generation no longer matches).
 	ns.pool.idle = ns.pool.idle[:0]

@@ -466,3 +466,36 @@ func TestTableDrivenFunction(t *testing.T) {
 		t.Fatalf("profile of a table-driven function: %v", err)
 	}
 }
+
+// The oracle's WarmUs is the engine's ground truth: on a noiseless platform a
+// warm invocation lasts exactly WarmUs.
+func TestWarmUsMatchesEngine(t *testing.T) {
+	dag := builtin(t, "face-beautification")
+	s := newSim(t, quiet(), dag, 1, 2048)
+	in := video.Reference
+	in.Faces = 2
+	d := &digest{keep: true}
+	if _, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: []int64{0, 120e6}, in: in}}, d); err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, r := range d.recs {
+		if r.RequestID != 2 {
+			continue
+		}
+		if r.Cold() {
+			t.Fatalf("%s cold on the second request", r.Function)
+		}
+		want, fits, err := s.WarmUs(int(r.Node), 2048, in, Draw{Interference: 1})
+		if err != nil || !fits {
+			t.Fatal(err, fits)
+		}
+		if math.Abs(float64(r.Duration)-want) > 1 {
+			t.Errorf("%s: engine %d µs, WarmUs %.0f µs", r.Function, r.Duration, want)
+		}
+		checked++
+	}
+	if checked != 8 { // 6 plain nodes + 2 beautify instances
+		t.Fatalf("checked %d invocations", checked)
+	}
+}
