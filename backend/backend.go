@@ -140,6 +140,14 @@ type Features struct {
 	Source          map[string]string `json:"source,omitempty"`
 }
 
+// Invoker is a Backend that can also invoke one function on its own, n times
+// in parallel, with the input its predecessors would produce for a clip (the
+// way AWS Lambda Power Tuning measures a function). The function runs at its
+// configured memory.
+type Invoker interface {
+	Invoke(ctx context.Context, function string, n int, in video.Input, sink Sink) (RunStats, error)
+}
+
 // RunStats summarises one Run.
 type RunStats struct {
 	Requests    int64

@@ -45,6 +45,8 @@ type runner struct {
 	nextInv  uint64
 	nextReq  uint64
 	rec      backend.Record
+	// only ≥ 0 runs onlyN invocations of that node alone (Invoke)
+	only, onlyN int
 	// per-clip factor cache, indexed by video.Input.ID
 	cacheIn []video.Input
 	cacheF  [][]fnmodel.Factors
@@ -57,13 +59,46 @@ func (s *Sim) Run(ctx context.Context, w backend.Workload, sink backend.Sink) (b
 	if w.Source == nil {
 		return backend.RunStats{}, fmt.Errorf("sim: workload has no request source")
 	}
+	return s.newRunner(sink, -1, 0).run(ctx, w)
+}
+
+// Invoke runs n invocations of one function in parallel on a clip, outside
+// the pipeline (as AWS Lambda Power Tuning does), with the input data its
+// predecessors would write for that clip. It implements backend.Invoker.
+func (s *Sim) Invoke(ctx context.Context, function string, n int, in video.Input, sink backend.Sink) (backend.RunStats, error) {
+	i, ok := s.dag.Lookup(function)
+	if !ok {
+		return backend.RunStats{}, fmt.Errorf("sim: unknown function %q (pipeline %s has %v)", function, s.dag.Name, s.dag.Names())
+	}
+	if n < 1 {
+		return backend.RunStats{}, fmt.Errorf("sim: invoke %q: %d invocations, want at least 1", function, n)
+	}
+	return s.newRunner(sink, i, n).run(ctx, backend.Workload{Source: &oneRequest{in: in}})
+}
+
+// oneRequest yields one request at time 0.
+type oneRequest struct {
+	in   video.Input
+	done bool
+}
+
+func (o *oneRequest) Next(r *backend.Request) bool {
+	if o.done {
+		return false
+	}
+	o.done = true
+	r.At, r.Input = 0, o.in
+	return true
+}
+
+func (s *Sim) newRunner(sink backend.Sink, only, onlyN int) *runner {
 	if sink == nil {
 		sink = backend.Discard
 	}
 	s.runs++
 	key := s.seed ^ (s.runs * 0x9e3779b97f4a7c15)
-	r := &runner{
-		s: s, sink: sink,
+	return &runner{
+		s: s, sink: sink, only: only, onlyN: onlyN,
 		noise:    rand.New(rand.NewPCG(key, streamNoise)),
 		cold:     rand.New(rand.NewPCG(key, streamCold)),
 		hop:      rand.New(rand.NewPCG(key, streamHop)),
@@ -71,11 +106,14 @@ func (s *Sim) Run(ctx context.Context, w backend.Workload, sink backend.Sink) (b
 		memory:   rand.New(rand.NewPCG(key, streamMemory)),
 		now:      s.clock,
 	}
-	start := s.clock
+}
+
+func (r *runner) run(ctx context.Context, w backend.Workload) (backend.RunStats, error) {
+	start := r.s.clock
 	if err := r.loop(ctx, w); err != nil {
 		return r.stats, err
 	}
-	s.clock = r.now
+	r.s.clock = r.now
 	r.stats.Elapsed = r.now - start
 	r.stats.E2E = backend.Latency{
 		Mean: r.e2e.Mean() / 1000, P50: r.e2e.Quantile(0.5) / 1000, P95: r.e2e.Quantile(0.95) / 1000,
@@ -155,9 +193,14 @@ func (r *runner) arrive(in *video.Input) {
 		q.outBytes[i] = 0
 	}
 	r.stats.Requests++
-	for i := range r.s.dag.Nodes {
-		if q.predsLeft[i] == 0 {
-			r.startNode(slot, i)
+	if r.only >= 0 {
+		q.nodesLeft = 1
+		r.startInstances(slot, r.only, r.onlyN)
+	} else {
+		for i := range r.s.dag.Nodes {
+			if q.predsLeft[i] == 0 {
+				r.startNode(slot, i)
+			}
 		}
 	}
 	r.maybeDone(slot)
@@ -190,8 +233,11 @@ func (r *runner) factorsFor(in *video.Input, buf []fnmodel.Factors) []fnmodel.Fa
 // startNode schedules a node's invocations after an orchestration hop, or
 // completes it at once when its fan-out count is zero.
 func (r *runner) startNode(slot int32, i int) {
+	r.startInstances(slot, i, r.s.dag.Nodes[i].Instances(r.slots[slot].in))
+}
+
+func (r *runner) startInstances(slot int32, i, k int) {
 	q := &r.slots[slot]
-	k := r.s.dag.Nodes[i].Instances(q.in)
 	q.instLeft[i] = int32(k)
 	if k == 0 {
 		r.nodeDone(slot, i)
@@ -300,6 +346,9 @@ func (r *runner) draw(table bool) Draw {
 // node, else its predecessors' outputs (or the edge's fixed size), and the
 // number of S3 objects it touches (inputs plus its own output).
 func (r *runner) inputData(q *request, i int) (bytes, objects float64) {
+	if r.only >= 0 {
+		return r.s.flowInput(i, q.in)
+	}
 	nd := &r.s.dag.Nodes[i]
 	if len(nd.Preds) == 0 {
 		return q.in.EncodedBytes(), 2
@@ -403,6 +452,9 @@ func (r *runner) emit(e *event, status backend.Status, dur, init int64, mem int,
 func (r *runner) nodeDone(slot int32, i int) {
 	q := &r.slots[slot]
 	q.nodesLeft--
+	if r.only >= 0 {
+		return
+	}
 	for _, succ := range r.s.dag.Nodes[i].Succs {
 		q.predsLeft[succ]--
 		if q.predsLeft[succ] == 0 {
