@@ -1,0 +1,297 @@
+package tuner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/platform"
+	"github.com/confignav/confignav/video"
+)
+
+// Problem is one tuning task.
+type Problem struct {
+	Pipeline *pipeline.DAG
+	Platform *platform.Profile
+	Grid     []int   // memory sizes a tuner may choose, ascending (the paper's 32)
+	Bound    float64 // x in C_bound = (1 + x)·C_min
+	CMin     float64 // USD per request of the cheapest feasible configuration
+	Seed     uint64  // for the tuner's own randomness
+	Env      *Env
+}
+
+// CBound is the cost bound in USD per request.
+func (p *Problem) CBound() float64 { return (1 + p.Bound) * p.CMin }
+
+// Validate checks the problem before a tuner starts.
+func (p *Problem) Validate() error {
+	var errs []error
+	if p.Pipeline == nil || p.Platform == nil || p.Env == nil {
+		return errors.New("tuner: problem needs a pipeline, a platform and an environment")
+	}
+	if math.IsNaN(p.Bound) || p.Bound <= 0 || math.IsInf(p.Bound, 0) {
+		errs = append(errs, fmt.Errorf("tuner: bound %v: want a positive fraction above the minimum cost (0.3 for 30 %%)", p.Bound))
+	}
+	if !(p.CMin > 0) || math.IsInf(p.CMin, 0) {
+		errs = append(errs, fmt.Errorf("tuner: minimum cost %v per request: want a positive number", p.CMin))
+	}
+	if len(p.Grid) == 0 || !sort.IntsAreSorted(p.Grid) {
+		errs = append(errs, errors.New("tuner: memory grid must be non-empty and ascending"))
+	}
+	for _, m := range p.Grid {
+		if err := p.Platform.CheckMemory(m); err != nil {
+			errs = append(errs, fmt.Errorf("tuner: grid: %w", err))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Tuner chooses a memory configuration.
+type Tuner interface {
+	Name() string
+	Tune(ctx context.Context, p *Problem) (*Result, error)
+}
+
+// Result is a tuner's answer and its accounting.
+type Result struct {
+	Tuner       string
+	Config      backend.Config
+	Feasible    bool   // whether the tuner believes Config meets the bound
+	Evaluations int    // in the tuner's own unit (pipeline runs, invocations, model queries…)
+	Unit        string // what one evaluation is
+	Note        string // deviations, infeasibility, anything a reader must know
+	Accounting
+	Trace []Evaluation // every configuration measured, in order
+}
+
+// Accounting is what a search cost.
+type Accounting struct {
+	MeasureSeconds float64 // workload streamed on the backend (virtual in simulation)
+	ProfileSeconds float64 // local profiling runs
+	ComputeSeconds float64 // the tuner's own compute (wall clock)
+	SearchSeconds  float64 // the sum
+	SearchUSD      float64 // dollars the measurements cost
+}
+
+// FunctionStats is what one measurement saw of one function.
+type FunctionStats struct {
+	Invocations int
+	Failures    int
+	Cold        int
+	MeanMs      float64 // mean duration of successful invocations
+	P95Ms       float64
+	CostUSD     float64 // per pipeline request
+}
+
+// Evaluation is one measurement of a configuration.
+type Evaluation struct {
+	Config    backend.Config
+	Kind      string // "pipeline", "invoke" or "profile"
+	Function  string // for invoke/profile
+	Requests  int64
+	Failed    int64   // requests that failed (e.g. out of memory)
+	LatencyMs float64 // mean end-to-end latency of completed requests (NaN if none)
+	P95Ms     float64
+	CostUSD   float64 // per request
+	Feasible  bool    // cost ≤ bound and no failures
+	Functions map[string]FunctionStats
+	Seconds   float64 // what this measurement cost in time
+	USD       float64 // and in dollars
+	At        float64 // search seconds when it finished (for convergence curves)
+}
+
+// Env is the measurement environment. It is not safe for concurrent use.
+type Env struct {
+	Backend backend.Backend
+	// Source makes the request stream for one measurement; each call gets a
+	// new seed so measurements are independent.
+	Source func(seed uint64) backend.Source
+	// WindowUs is how long a measurement streams requests (30 s default).
+	WindowUs int64
+	// Input is the clip used for direct invocations and profiling.
+	Input video.Input
+	// CBound is used to mark evaluations feasible.
+	CBound float64
+
+	seed      uint64
+	acct      Accounting
+	trace     []Evaluation
+	started   time.Time
+	insideEnv time.Duration
+}
+
+// NewEnv makes an environment. seed separates its measurement streams from
+// other environments'.
+func NewEnv(b backend.Backend, source func(seed uint64) backend.Source, seed uint64) *Env {
+	return &Env{Backend: b, Source: source, WindowUs: 30e6, Input: video.Reference, seed: seed}
+}
+
+// Start begins the accounting of a search: compute time counts from here.
+func (e *Env) Start() {
+	e.acct = Accounting{}
+	e.trace = nil
+	e.insideEnv = 0
+	e.started = time.Now()
+}
+
+// Accounting is the cost of the search so far.
+func (e *Env) Accounting() Accounting {
+	a := e.acct
+	if !e.started.IsZero() {
+		a.ComputeSeconds = (time.Since(e.started) - e.insideEnv).Seconds()
+	}
+	a.SearchSeconds = a.MeasureSeconds + a.ProfileSeconds + a.ComputeSeconds
+	return a
+}
+
+// Trace is every evaluation so far.
+func (e *Env) Trace() []Evaluation { return append([]Evaluation(nil), e.trace...) }
+
+// Evaluations counts the evaluations of a kind so far.
+func (e *Env) Evaluations(kind string) int {
+	n := 0
+	for _, ev := range e.trace {
+		if ev.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// Finish fills a result's accounting and trace.
+func (e *Env) Finish(r *Result) *Result {
+	r.Accounting = e.Accounting()
+	r.Trace = e.Trace()
+	return r
+}
+
+// Measure applies a configuration and streams the workload through the
+// pipeline for one window. A measurement where invocations fail (out of
+// memory) is not an error: it is returned with Failed > 0 and Feasible false,
+// so tuners record it and go on.
+func (e *Env) Measure(ctx context.Context, cfg backend.Config) (Evaluation, error) {
+	t0 := time.Now()
+	defer func() { e.insideEnv += time.Since(t0) }()
+	if err := e.Backend.Apply(ctx, cfg); err != nil {
+		return Evaluation{}, err
+	}
+	e.seed++
+	col := newCollector()
+	st, err := e.Backend.Run(ctx, backend.Workload{Source: e.Source(e.seed), Duration: e.WindowUs}, col)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	ev := col.evaluation(st)
+	ev.Config, ev.Kind = cfg.Clone(), "pipeline"
+	return e.record(ev, st), nil
+}
+
+// Invoke applies memory mb to one function and invokes it n times in
+// parallel on the environment's clip. The backend must implement
+// backend.Invoker.
+func (e *Env) Invoke(ctx context.Context, function string, mb, n int) (Evaluation, error) {
+	t0 := time.Now()
+	defer func() { e.insideEnv += time.Since(t0) }()
+	inv, ok := e.Backend.(backend.Invoker)
+	if !ok {
+		return Evaluation{}, fmt.Errorf("tuner: the backend cannot invoke a function on its own")
+	}
+	if err := e.Backend.Apply(ctx, backend.Config{function: mb}); err != nil {
+		return Evaluation{}, err
+	}
+	col := newCollector()
+	st, err := inv.Invoke(ctx, function, n, e.Input, col)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	ev := col.evaluation(st)
+	ev.Config, ev.Kind, ev.Function = backend.Config{function: mb}, "invoke", function
+	return e.record(ev, st), nil
+}
+
+// Profile runs one local profiling run of a function and charges its time.
+func (e *Env) Profile(ctx context.Context, function string) (backend.Features, error) {
+	t0 := time.Now()
+	defer func() { e.insideEnv += time.Since(t0) }()
+	f, err := e.Backend.Profile(ctx, function, e.Input)
+	if err != nil {
+		return f, err
+	}
+	e.acct.ProfileSeconds += f.WallSeconds
+	e.trace = append(e.trace, Evaluation{Kind: "profile", Function: function, Seconds: f.WallSeconds, At: e.Accounting().SearchSeconds,
+		LatencyMs: math.NaN(), P95Ms: math.NaN(), CostUSD: math.NaN()})
+	return f, nil
+}
+
+func (e *Env) record(ev Evaluation, st backend.RunStats) Evaluation {
+	ev.Seconds = float64(st.Elapsed) / 1e6
+	ev.USD = st.CostUSD
+	e.acct.MeasureSeconds += ev.Seconds
+	e.acct.SearchUSD += ev.USD
+	ev.Feasible = ev.Failed == 0 && ev.Requests > 0 && (e.CBound == 0 || ev.CostUSD <= e.CBound)
+	ev.At = e.Accounting().SearchSeconds
+	e.trace = append(e.trace, ev)
+	return ev
+}
+
+// collector aggregates records per function.
+type collector struct {
+	fns map[string]*fnAcc
+}
+
+type fnAcc struct {
+	stats FunctionStats
+	sum   float64
+	durs  []float64
+}
+
+func newCollector() *collector { return &collector{fns: map[string]*fnAcc{}} }
+
+func (c *collector) Record(r *backend.Record) {
+	a := c.fns[r.Function]
+	if a == nil {
+		a = &fnAcc{}
+		c.fns[r.Function] = a
+	}
+	a.stats.Invocations++
+	a.stats.CostUSD += r.CostUSD
+	if r.Cold() {
+		a.stats.Cold++
+	}
+	if r.Status != backend.OK {
+		a.stats.Failures++
+		return
+	}
+	ms := float64(r.Duration) / 1000
+	a.sum += ms
+	a.durs = append(a.durs, ms)
+}
+
+func (c *collector) evaluation(st backend.RunStats) Evaluation {
+	ev := Evaluation{Requests: st.Requests, Failed: st.Failed, LatencyMs: st.E2E.Mean, P95Ms: st.E2E.P95,
+		CostUSD: math.NaN(), Functions: map[string]FunctionStats{}}
+	if st.Requests > 0 {
+		ev.CostUSD = st.CostUSD / float64(st.Requests)
+	}
+	for name, a := range c.fns {
+		s := a.stats
+		ok := len(a.durs)
+		s.MeanMs, s.P95Ms = math.NaN(), math.NaN()
+		if ok > 0 {
+			s.MeanMs = a.sum / float64(ok)
+			sort.Float64s(a.durs)
+			s.P95Ms = a.durs[int(math.Ceil(0.95*float64(ok)))-1]
+		}
+		if st.Requests > 0 {
+			s.CostUSD /= float64(st.Requests)
+		}
+		ev.Functions[name] = s
+	}
+	return ev
+}
