@@ -188,3 +188,42 @@ func TestUnknownCommand(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestTuneJSON(t *testing.T) {
+	out, _, err := cnav(t, "tune", "--pipeline", "face-detection", "--tuner", "random", "--bound", "0.5", "--seed", "2", "--json", "--confirm", "2m", "--samples", "32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"tuner", "pipeline", "bound", "seed", "config", "evaluations", "search_seconds", "search_usd", "latency_ms", "cost_per_request_usd", "c_min_usd", "feasible", "regret"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("field %s missing", k)
+		}
+	}
+	if m["evaluations"].(float64) != 40 || m["search_seconds"].(float64) < 40*30 {
+		t.Errorf("random search: %v evaluations, %v s", m["evaluations"], m["search_seconds"])
+	}
+	if r, ok := m["regret"].(float64); !ok || r < -0.05 {
+		t.Errorf("regret %v: want a number, not far below 0", m["regret"])
+	}
+}
+
+func TestTuneBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pipeline", "face-detection", "--tuner", "random", "--bound", "0"}, "--bound 0"},
+		{[]string{"--pipeline", "face-detection", "--tuner", "random", "--bound", "-1"}, "--bound -1"},
+		{[]string{"--pipeline", "face-detection", "--tuner", "nosuch"}, `unknown tuner "nosuch"`},
+		{[]string{"--tuner", "random"}, "--pipeline and --tuner are required"},
+	} {
+		_, _, err := cnav(t, append([]string{"tune"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: got %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

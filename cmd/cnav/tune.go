@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/baselines"
+	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/oracle"
+	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/tuner"
+	"github.com/confignav/confignav/video"
+)
+
+// tunerEntry is one tuner of the registry.
+type tunerEntry struct {
+	summary string
+	make    func(o *oracle.Oracle) tuner.Tuner
+}
+
+func tuners() map[string]tunerEntry {
+	return map[string]tunerEntry{
+		"random": {"uniform random search, best feasible of 40 measured configurations",
+			func(*oracle.Oracle) tuner.Tuner { return baselines.Random{} }},
+		"exhaustive": {"exact optimum of the simulator's ground truth (the regret yardstick; simulation only)",
+			func(o *oracle.Oracle) tuner.Tuner { return baselines.Exhaustive{Oracle: o} }},
+	}
+}
+
+func runTuners(_ context.Context, _ []string, stdout, _ io.Writer) error {
+	reg := tuners()
+	names := make([]string, 0, len(reg))
+	for n := range reg {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(stdout, "%-16s %s\n", n, reg[n].summary)
+	}
+	return nil
+}
+
+// tuneOutput is the --json document of cnav tune.
+type tuneOutput struct {
+	Tuner          string         `json:"tuner"`
+	Pipeline       string         `json:"pipeline"`
+	Bound          float64        `json:"bound"`
+	Seed           uint64         `json:"seed"`
+	Config         backend.Config `json:"config"`
+	Evaluations    int            `json:"evaluations"`
+	Unit           string         `json:"evaluation_unit"`
+	SearchSeconds  float64        `json:"search_seconds"`
+	MeasureSeconds float64        `json:"measure_seconds"`
+	ProfileSeconds float64        `json:"profile_seconds"`
+	ComputeSeconds float64        `json:"compute_seconds"`
+	SearchUSD      float64        `json:"search_usd"`
+	LatencyMs      *float64       `json:"latency_ms"`
+	CostPerRequest *float64       `json:"cost_per_request_usd"`
+	CMin           float64        `json:"c_min_usd"`
+	CBound         float64        `json:"c_bound_usd"`
+	Feasible       bool           `json:"feasible"`
+	Regret         *float64       `json:"regret"`
+	Truth          *truthJSON     `json:"truth,omitempty"`
+	Optimum        *optimumJSON   `json:"optimum,omitempty"`
+	Note           string         `json:"note,omitempty"`
+}
+
+type truthJSON struct {
+	LatencyMs *float64 `json:"latency_ms"`
+	CostUSD   *float64 `json:"cost_per_request_usd"`
+	Feasible  bool     `json:"feasible"`
+}
+
+type optimumJSON struct {
+	Config    backend.Config `json:"config"`
+	LatencyMs float64        `json:"latency_ms"`
+	CostUSD   float64        `json:"cost_per_request_usd"`
+}
+
+func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tune", stderr)
+	pipeName := fs.String("pipeline", "", "built-in pipeline name, random:n=N,seed=S, or a spec file (required)")
+	tunerName := fs.String("tuner", "", "tuner name (cnav tuners lists them; required)")
+	bound := fs.Float64("bound", 0.3, "cost bound as a fraction above the minimum cost: 0.3 is 30 % above")
+	seed := fs.Uint64("seed", 1, "random seed")
+	asJSON := fs.Bool("json", false, "print a JSON result")
+	evalFile := fs.String("evaluations", "", "write every evaluated configuration to FILE (.json or .csv)")
+	platFile := fs.String("platform", "", "platform profile file")
+	rate := fs.Float64("rate", 1, "request rate of the measurement workload, per second")
+	window := fs.Duration("window", 30*time.Second, "how long one measurement streams requests (the paper: ~30 s)")
+	confirm := fs.Duration("confirm", 10*time.Minute, "length of the independent run that measures the chosen configuration")
+	samples := fs.Int("samples", 256, "ground-truth samples per configuration (oracle)")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *pipeName == "" || *tunerName == "" {
+		return usagef("tune: --pipeline and --tuner are required")
+	}
+	entry, ok := tuners()[*tunerName]
+	if !ok {
+		names := make([]string, 0)
+		for n := range tuners() {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return usagef("tune: unknown tuner %q (known: %s)", *tunerName, strings.Join(names, ", "))
+	}
+	if math.IsNaN(*bound) || *bound <= 0 || math.IsInf(*bound, 0) {
+		return usagef("tune: --bound %v: want a positive fraction above the minimum cost, such as 0.3 for 30 %%", *bound)
+	}
+	if !(*rate > 0) || *window <= 0 || *confirm <= 0 || *samples < 1 {
+		return usagef("tune: --rate, --window, --confirm and --samples must be positive")
+	}
+	plat, err := loadPlatform(*platFile)
+	if err != nil {
+		return err
+	}
+	dag, err := loadPipeline(*pipeName)
+	if err != nil {
+		return err
+	}
+	measured, err := sim.New(plat, dag, *seed)
+	if err != nil {
+		return err
+	}
+	clips := []video.Input{video.Reference}
+	orc, err := oracle.New(measured, plat.Grid(), clips, *samples, *seed^0x6f7261636c65)
+	if err != nil {
+		return err
+	}
+	cmin, _, err := orc.CMin()
+	if err != nil {
+		return err
+	}
+	env := tuner.NewEnv(measured, func(s uint64) backend.Source { return newPoissonSource(*rate, s) }, *seed)
+	env.WindowUs = window.Microseconds()
+	prob := &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: *bound, CMin: cmin, Seed: *seed, Env: env}
+	res, err := entry.make(orc).Tune(ctx, prob)
+	if err != nil {
+		return err
+	}
+	out := tuneOutput{
+		Tuner: res.Tuner, Pipeline: dag.Name, Bound: *bound, Seed: *seed, Config: res.Config,
+		Evaluations: res.Evaluations, Unit: res.Unit, SearchSeconds: res.SearchSeconds,
+		MeasureSeconds: res.MeasureSeconds, ProfileSeconds: res.ProfileSeconds, ComputeSeconds: res.ComputeSeconds,
+		SearchUSD: res.SearchUSD, CMin: cmin, CBound: prob.CBound(), Note: res.Note,
+	}
+	if res.Config != nil {
+		// Measure the pick afresh: an independent simulator seed, a long run.
+		fresh, err := sim.New(plat, dag, *seed^0x66726573)
+		if err != nil {
+			return err
+		}
+		if err := fresh.Apply(ctx, res.Config); err != nil {
+			return err
+		}
+		st, err := fresh.Run(ctx, backend.Workload{Source: newPoissonSource(*rate, *seed^0x636f6e66), Duration: confirm.Microseconds()}, nil)
+		if err != nil {
+			return err
+		}
+		out.LatencyMs = num(st.E2E.Mean)
+		if st.Requests > 0 {
+			out.CostPerRequest = num(st.CostUSD / float64(st.Requests))
+		}
+		out.Feasible = st.Failed == 0 && out.CostPerRequest != nil && *out.CostPerRequest <= prob.CBound()
+		if tr, err := orc.Evaluate(res.Config); err == nil {
+			out.Truth = &truthJSON{LatencyMs: num(tr.LatencyMs), CostUSD: num(tr.CostUSD), Feasible: tr.Fits && tr.CostUSD <= prob.CBound()}
+		}
+	}
+	if opt, err := orc.Exhaustive(ctx, prob.CBound(), 0); err == nil {
+		out.Optimum = &optimumJSON{Config: opt.Config, LatencyMs: opt.LatencyMs, CostUSD: opt.CostUSD}
+		if out.Truth != nil && out.Truth.LatencyMs != nil {
+			out.Regret = num(*out.Truth.LatencyMs/opt.LatencyMs - 1)
+		}
+	} else if !errors.Is(err, oracle.ErrInfeasible) && !strings.Contains(err.Error(), "exhaustive limit") {
+		return err
+	}
+	if *evalFile != "" {
+		if err := writeEvaluations(*evalFile, res); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		b, _ := json.MarshalIndent(out, "", "  ")
+		_, err := fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	printTune(stdout, &out)
+	return nil
+}
+
+func printTune(w io.Writer, o *tuneOutput) {
+	f := func(p *float64, format string) string {
+		if p == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf(format, *p)
+	}
+	fmt.Fprintf(w, "tuner %s on %s, bound +%.0f %% (C_min $%.8f, C_bound $%.8f), seed %d\n", o.Tuner, o.Pipeline, o.Bound*100, o.CMin, o.CBound, o.Seed)
+	fmt.Fprintf(w, "config   %s\n", o.Config)
+	fmt.Fprintf(w, "search   %d %s; %.1f s (measure %.1f, profile %.1f, compute %.3f), $%.4f\n",
+		o.Evaluations, o.Unit, o.SearchSeconds, o.MeasureSeconds, o.ProfileSeconds, o.ComputeSeconds, o.SearchUSD)
+	fmt.Fprintf(w, "measured latency %s ms, cost %s per request, feasible %v\n", f(o.LatencyMs, "%.1f"), f(o.CostPerRequest, "$%.8f"), o.Feasible)
+	if o.Truth != nil {
+		fmt.Fprintf(w, "truth    latency %s ms, cost %s\n", f(o.Truth.LatencyMs, "%.1f"), f(o.Truth.CostUSD, "$%.8f"))
+	}
+	if o.Optimum != nil {
+		fmt.Fprintf(w, "optimum  %s: %.1f ms; regret %s\n", o.Optimum.Config, o.Optimum.LatencyMs, f(o.Regret, "%.4f"))
+	}
+	if o.Note != "" {
+		fmt.Fprintf(w, "note     %s\n", o.Note)
+	}
+}
+
+// writeEvaluations writes a tuner's trace as JSON or CSV.
+func writeEvaluations(path string, res *tuner.Result) error {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".json":
+		type row struct {
+			Kind      string         `json:"kind"`
+			Function  string         `json:"function,omitempty"`
+			Config    backend.Config `json:"config,omitempty"`
+			LatencyMs *float64       `json:"latency_ms"`
+			CostUSD   *float64       `json:"cost_per_request_usd"`
+			Failed    int64          `json:"failed_requests"`
+			Feasible  bool           `json:"feasible"`
+			Seconds   float64        `json:"seconds"`
+			USD       float64        `json:"usd"`
+			At        float64        `json:"at_search_seconds"`
+		}
+		rows := make([]row, len(res.Trace))
+		for i, ev := range res.Trace {
+			rows[i] = row{ev.Kind, ev.Function, ev.Config, num(ev.LatencyMs), num(ev.CostUSD), ev.Failed, ev.Feasible, ev.Seconds, ev.USD, ev.At}
+		}
+		b, _ := json.MarshalIndent(rows, "", "  ")
+		return atomicfile.WriteFile(path, append(b, '\n'))
+	case ".csv":
+		var b strings.Builder
+		b.WriteString("kind,function,config,latency_ms,cost_per_request_usd,failed_requests,feasible,seconds,usd,at_search_seconds\n")
+		for _, ev := range res.Trace {
+			fmt.Fprintf(&b, "%s,%s,\"%s\",%g,%g,%d,%v,%g,%g,%g\n", ev.Kind, ev.Function, ev.Config, ev.LatencyMs, ev.CostUSD, ev.Failed, ev.Feasible, ev.Seconds, ev.USD, ev.At)
+		}
+		return atomicfile.WriteFile(path, []byte(b.String()))
+	}
+	return fmt.Errorf("--evaluations %s: want a .json or .csv file", path)
+}
