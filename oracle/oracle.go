@@ -289,3 +289,25 @@ func quantile(xs []float64, q float64) float64 {
 	sort.Float64s(s)
 	return s[int(math.Ceil(q*float64(len(s))))-1]
 }
+
+// NodeTimes is node i's ground truth at grid index g: its time in each sample
+// (ms, the slowest of its fan-out instances; NaN when out of memory) and its
+// expected cost per request (+Inf when out of memory). It lets a search be
+// tested, or ablated, with a perfect model.
+func (o *Oracle) NodeTimes(i, g int) ([]float64, float64) {
+	w := max(o.inst[i], 1)
+	out := make([]float64, o.n)
+	for j := 0; j < o.n; j++ {
+		var d float64
+		for k := 0; k < o.count[i][j]; k++ {
+			x := float64(o.dur[i][g][j*w+k])
+			if math.IsNaN(x) {
+				d = math.NaN()
+				break
+			}
+			d = math.Max(d, x)
+		}
+		out[j] = d / 1000
+	}
+	return out, o.cost[i][g]
+}
