@@ -10,5 +10,6 @@ import (
 	_ "go.yaml.in/yaml/v3"
 	_ "golang.org/x/term"
 	_ "gonum.org/v1/gonum/mat"
+	_ "gonum.org/v1/gonum/optimize"
 	_ "gonum.org/v1/plot"
 )
