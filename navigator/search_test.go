@@ -7,6 +7,7 @@ import (
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/oracle"
+	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/video"
@@ -106,5 +107,52 @@ func TestSearchInfeasible(t *testing.T) {
 	cmin, _, _ := o.CMin()
 	if _, err := Search(context.Background(), part, nodes, 0.9*cmin, Options{}, nil); err != ErrInfeasible {
 		t.Fatalf("bound under C_min: %v", err)
+	}
+}
+
+// On a random pipeline with wide groups the Bayesian search is used and finds
+// a feasible configuration faster than the cheapest one.
+func TestSearchLargeGroupsWithBO(t *testing.T) {
+	dag, err := pipeline.Compile(pipeline.Random(14, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := platform.Default()
+	s, _ := sim.New(p, dag, 1)
+	o, err := oracle.New(s, p.Grid(), []video.Input{video.Reference}, 32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	part := NewPartition(dag)
+	nodes := make([]NodeModel, len(dag.Nodes))
+	for i := range nodes {
+		nodes[i].Samples = make([][]float64, len(p.Grid()))
+		nodes[i].Cost = make([]float64, len(p.Grid()))
+		for g := range p.Grid() {
+			xs, c := o.NodeTimes(i, g)
+			if math.IsInf(c, 1) {
+				for j := range xs {
+					xs[j] = math.Inf(1)
+				}
+			}
+			nodes[i].Samples[g], nodes[i].Cost[g] = xs, c
+		}
+	}
+	cmin, cheapCfg, _ := o.CMin()
+	cheap, _ := o.Evaluate(cheapCfg)
+	large := 0
+	opts := Options{Seed: 1, ExhaustiveDims: 2, Rounds: 3}
+	bayes := BayesianSearch(40, 1)
+	opts.Large = func(ctx context.Context, gp *GroupProblem) ([]int, error) { large++; return bayes(ctx, gp) }
+	plan, err := Search(context.Background(), part, nodes, 1.3*cmin, opts, NewStore())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := o.Evaluate(configOf(part, p.Grid(), plan.Config))
+	if large == 0 {
+		t.Fatalf("no group was large enough for BO; groups:\n%s", part)
+	}
+	if got.CostUSD > 1.3*cmin*(1+1e-9) || got.LatencyMs >= cheap.LatencyMs {
+		t.Fatalf("BO search: %.0f ms at $%.6f; cheapest %.0f ms", got.LatencyMs, got.CostUSD, cheap.LatencyMs)
 	}
 }
