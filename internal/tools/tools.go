@@ -5,6 +5,13 @@
 package tools
 
 import (
+	_ "github.com/aws/aws-lambda-go/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/aws"
+	_ "github.com/aws/aws-sdk-go-v2/config"
+	_ "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	_ "github.com/aws/aws-sdk-go-v2/service/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/service/s3"
+	_ "github.com/esimov/pigo/core"
 	_ "github.com/apache/arrow-go/v18/parquet/pqarrow"
 	_ "github.com/schollz/progressbar/v3"
 	_ "go.yaml.in/yaml/v3"
