@@ -39,6 +39,8 @@ func commands() map[string]command {
 		"pipelines": {runPipelines, "list, show and validate pipeline specs"},
 		"platform":  {runPlatform, "show or calibrate the platform profile"},
 		"simulate":  {runSimulate, "run a pipeline on the simulated platform"},
+		"reproduce": {runReproduce, "reproduce the paper's figures and tables into a run directory"},
+		"merge":     {runMerge, "combine shard run directories into one report"},
 		"tune":      {runTune, "tune a pipeline's memory with a tuner under a cost bound"},
 		"tuners":    {runTuners, "list the tuners"},
 		"version":   {runVersion, "print the version"},

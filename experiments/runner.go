@@ -1,0 +1,340 @@
+package experiments
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"sync"
+
+	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/platform"
+)
+
+// Options configure a reproduction.
+type Options struct {
+	Only     []string // experiments to run (nil: all)
+	Mode     Mode
+	Seeds    int // seeds per cell group (0: 3 quick, 20 full)
+	Out      string
+	Shard    int // this shard, 0-based
+	Shards   int // number of shards (0 or 1: no sharding)
+	Workers  int // cells in parallel (0: 1)
+	Platform *platform.Profile
+	Version  string // code version keying cached cells ("" = CodeVersion())
+	// Progress is called after each cell with (done, total); nil for none.
+	Progress func(done, total int)
+	Log      io.Writer // one line per cell failure or note; nil for none
+}
+
+// CodeVersion identifies the code that computes cells: the VCS revision the
+// binary was built from, with "+dirty" for uncommitted changes, or "dev".
+// Cached cells from another version are not reused.
+func CodeVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	rev, dirty := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+dirty"
+	}
+	return rev
+}
+
+// cellFile is what a finished cell leaves on disk.
+type cellFile struct {
+	Version string `json:"version"`
+	Cell    Cell   `json:"cell"`
+	Rows    []Row  `json:"rows"`
+}
+
+func (r Row) MarshalJSON() ([]byte, error) {
+	type plain Row
+	return json.Marshal(struct {
+		plain
+		Bound *float64 `json:"bound"`
+		X     *float64 `json:"x"`
+		Value *float64 `json:"value"`
+	}{plain(r), ptr(r.Bound), ptr(r.X), ptr(r.Value)})
+}
+
+func (r *Row) UnmarshalJSON(b []byte) error {
+	type plain Row
+	var v struct {
+		plain
+		Bound *float64 `json:"bound"`
+		X     *float64 `json:"x"`
+		Value *float64 `json:"value"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Row(v.plain)
+	r.Bound, r.X, r.Value = unptr(v.Bound), unptr(v.X), unptr(v.Value)
+	return nil
+}
+
+func ptr(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func unptr(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+func cellPath(out string, c Cell, version string) string {
+	h := sha256.Sum256([]byte(version + "\x00" + c.Key()))
+	return filepath.Join(out, "cells", c.Experiment, hex.EncodeToString(h[:8])+".json")
+}
+
+// Plan lists the cells of a run in a deterministic order, with this shard's
+// share.
+func Plan(opts Options) ([]Cell, error) {
+	names := opts.Only
+	if len(names) == 0 {
+		names = Names()
+	}
+	var cells []Cell
+	for _, n := range names {
+		e, err := Lookup(n)
+		if err != nil {
+			return nil, err
+		}
+		cells = append(cells, e.Cells(opts.Mode, opts.seeds())...)
+	}
+	sort.SliceStable(cells, func(a, b int) bool { return cells[a].Key() < cells[b].Key() })
+	if opts.Shards > 1 {
+		var mine []Cell
+		for i, c := range cells {
+			if i%opts.Shards == opts.Shard {
+				mine = append(mine, c)
+			}
+		}
+		cells = mine
+	}
+	return cells, nil
+}
+
+func (o Options) seeds() int {
+	if o.Seeds > 0 {
+		return o.Seeds
+	}
+	if o.Mode == Full {
+		return 20
+	}
+	return 3
+}
+
+// Execute computes every cell of this shard that is not already on disk.
+// An interrupted run loses at most the cells in flight: each finished cell is
+// written atomically as soon as it is done.
+func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
+	if opts.Out == "" {
+		return 0, 0, errors.New("experiments: no output directory")
+	}
+	if opts.Shards > 1 && (opts.Shard < 0 || opts.Shard >= opts.Shards) {
+		return 0, 0, fmt.Errorf("experiments: shard %d of %d: want 0 ≤ shard < shards", opts.Shard, opts.Shards)
+	}
+	version := opts.Version
+	if version == "" {
+		version = CodeVersion()
+	}
+	cells, err := Plan(opts)
+	if err != nil {
+		return 0, 0, err
+	}
+	env := NewEnv(opts.Platform, opts.Mode)
+	var todo []Cell
+	for _, c := range cells {
+		if _, err := os.Stat(cellPath(opts.Out, c, version)); err == nil {
+			skipped++
+			continue
+		}
+		todo = append(todo, c)
+	}
+	workers := max(opts.Workers, 1)
+	var (
+		mu    sync.Mutex
+		done  = skipped
+		first error
+		wg    sync.WaitGroup
+		next  = make(chan Cell)
+	)
+	if opts.Progress != nil {
+		opts.Progress(done, len(cells))
+	}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range next {
+				cerr := runCell(ctx, env, opts.Out, version, c)
+				mu.Lock()
+				if cerr != nil && first == nil {
+					first = cerr
+				}
+				if cerr == nil {
+					ran++
+				}
+				done++
+				if opts.Progress != nil {
+					opts.Progress(done, len(cells))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for _, c := range todo {
+		mu.Lock()
+		stop := first != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		select {
+		case next <- c:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = fmt.Errorf("experiments: interrupted: %w", ctx.Err())
+	}
+	return ran, skipped, first
+}
+
+func runCell(ctx context.Context, env *Env, out, version string, c Cell) error {
+	e, err := Lookup(c.Experiment)
+	if err != nil {
+		return err
+	}
+	rows, err := e.Run(ctx, env, c)
+	if err != nil {
+		return fmt.Errorf("experiments: cell %s: %w", c.Key(), err)
+	}
+	for i := range rows {
+		rows[i].Experiment = c.Experiment
+		if rows[i].Seed == 0 {
+			rows[i].Seed = int64(c.Seed)
+		}
+		if rows[i].Platform == "" {
+			rows[i].Platform = "model"
+		}
+	}
+	b, err := json.Marshal(cellFile{Version: version, Cell: c, Rows: rows})
+	if err != nil {
+		return err
+	}
+	path := cellPath(out, c, version)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(path, b)
+}
+
+// Load reads the rows of every finished cell of the named experiments found
+// under the given run directories (several for merging shards), keeping one
+// copy of each cell.
+func Load(dirs []string, names []string) (map[string][]Row, error) {
+	out := map[string][]Row{}
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		for _, n := range names {
+			files, _ := filepath.Glob(filepath.Join(dir, "cells", n, "*.json"))
+			sort.Strings(files)
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					return nil, err
+				}
+				var cf cellFile
+				if err := json.Unmarshal(b, &cf); err != nil {
+					return nil, fmt.Errorf("experiments: %s: %w", f, err)
+				}
+				key := cf.Version + "\x00" + cf.Cell.Key()
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				out[n] = append(out[n], cf.Rows...)
+			}
+		}
+	}
+	for n := range out {
+		rows := out[n]
+		sort.SliceStable(rows, func(a, b int) bool { return rowLess(&rows[a], &rows[b]) })
+	}
+	return out, nil
+}
+
+func rowLess(a, b *Row) bool {
+	ka := fmt.Sprintf("%s|%s|%s|%v|%d|%s|%s", a.Platform, a.Pipeline, a.Tuner, a.Bound, a.Seed, a.Series, a.Metric)
+	kb := fmt.Sprintf("%s|%s|%s|%v|%d|%s|%s", b.Platform, b.Pipeline, b.Tuner, b.Bound, b.Seed, b.Series, b.Metric)
+	if ka != kb {
+		return ka < kb
+	}
+	return a.X < b.X
+}
+
+// Complete reports which experiments have every cell of the plan on disk.
+func Complete(opts Options, dirs []string) (map[string]bool, error) {
+	all := opts
+	all.Shards, all.Shard = 0, 0
+	cells, err := Plan(all)
+	if err != nil {
+		return nil, err
+	}
+	version := opts.Version
+	if version == "" {
+		version = CodeVersion()
+	}
+	ok := map[string]bool{}
+	for _, c := range cells {
+		if _, seen := ok[c.Experiment]; !seen {
+			ok[c.Experiment] = true
+		}
+		found := false
+		for _, d := range dirs {
+			if _, err := os.Stat(cellPath(d, c, version)); err == nil {
+				found = true
+				break
+			}
+		}
+		if !found {
+			ok[c.Experiment] = false
+		}
+	}
+	return ok, nil
+}
