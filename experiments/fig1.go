@@ -205,6 +205,9 @@ func (fig1) Summarize(rows []Row, figs *Figures) (*Section, error) {
 }
 
 func maxOf(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
 	m := math.Inf(-1)
 	for _, x := range xs {
 		m = math.Max(m, x)
