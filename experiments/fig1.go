@@ -160,8 +160,8 @@ func (fig1) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		meds = append(meds, median(perSeedMedian[seed]))
 	}
 	sec.Headlines = []Headline{
-		headline("largest cold-start spike over the steady median", 213.08, maxes, "%", 0, "max over functions of the three pipelines at 2,048 MB"),
-		headline("median cold-start slowdown", math.NaN(), meds, "%", 0, "median over functions"),
+		headline("largest cold-start spike over the steady median", 213.08, maxes, "%", 60, "max over functions of the three pipelines at 2,048 MB"),
+		headline("median cold-start slowdown", math.NaN(), meds, "%", 10, "median over functions"),
 	}
 	sec.Text = "Every function of the three pipelines at 2,048 MB, measured warm (requests 1 s apart after a warm-up) and cold " +
 		"(requests spaced beyond the keep-alive). A cold measurement includes the init duration it waited for. " +

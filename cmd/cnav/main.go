@@ -41,6 +41,8 @@ func commands() map[string]command {
 		"simulate":  {runSimulate, "run a pipeline on the simulated platform"},
 		"reproduce": {runReproduce, "reproduce the paper's figures and tables into a run directory"},
 		"merge":     {runMerge, "combine shard run directories into one report"},
+		"bench":     {runBench, "print the performance benchmarks in Go benchmark format"},
+		"check":     {runCheck, "fail when a headline number moved beyond its tolerance from the reference"},
 		"tune":      {runTune, "tune a pipeline's memory with a tuner under a cost bound"},
 		"tuners":    {runTuners, "list the tuners"},
 		"version":   {runVersion, "print the version"},

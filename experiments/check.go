@@ -1,0 +1,56 @@
+package experiments
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// ReadSummary reads a summary.json.
+func ReadSummary(path string) (*Summary, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("experiments: %s: %w", path, err)
+	}
+	return &s, nil
+}
+
+// Check compares a run's headline numbers with a reference: every reference
+// headline with a tolerance must exist in the run and lie within the
+// tolerance of the reference value. It writes one line per headline and
+// returns the number of failures.
+func Check(w io.Writer, run, ref *Summary) int {
+	fails := 0
+	for _, exp := range ref.Experiments {
+		got := map[string]Headline{}
+		for _, h := range run.Headlines[exp] {
+			got[h.Name] = h
+		}
+		for _, want := range ref.Headlines[exp] {
+			if want.Tolerance == 0 {
+				continue
+			}
+			h, ok := got[want.Name]
+			status := "ok"
+			switch {
+			case !ok:
+				status = "MISSING"
+			case math.IsNaN(h.Ours) != math.IsNaN(want.Ours):
+				status = "FAIL"
+			case !math.IsNaN(h.Ours) && math.Abs(h.Ours-want.Ours) > want.Tolerance:
+				status = "FAIL"
+			}
+			if status != "ok" {
+				fails++
+			}
+			fmt.Fprintf(w, "%-7s %-8s %-60s reference %10.3f  run %10.3f  tolerance ±%g %s\n", status, exp, want.Name, want.Ours, h.Ours, want.Tolerance, want.Unit)
+		}
+	}
+	return fails
+}
