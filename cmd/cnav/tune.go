@@ -8,43 +8,22 @@ import (
 	"io"
 	"math"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/confignav/confignav/backend"
-	"github.com/confignav/confignav/baselines"
 	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/oracle"
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/tuner"
+	"github.com/confignav/confignav/tuners"
 	"github.com/confignav/confignav/video"
 )
 
-// tunerEntry is one tuner of the registry.
-type tunerEntry struct {
-	summary string
-	make    func(o *oracle.Oracle) tuner.Tuner
-}
-
-func tuners() map[string]tunerEntry {
-	return map[string]tunerEntry{
-		"random": {"uniform random search, best feasible of 40 measured configurations",
-			func(*oracle.Oracle) tuner.Tuner { return baselines.Random{} }},
-		"exhaustive": {"exact optimum of the simulator's ground truth (the regret yardstick; simulation only)",
-			func(o *oracle.Oracle) tuner.Tuner { return baselines.Exhaustive{Oracle: o} }},
-	}
-}
-
 func runTuners(_ context.Context, _ []string, stdout, _ io.Writer) error {
-	reg := tuners()
-	names := make([]string, 0, len(reg))
-	for n := range reg {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(stdout, "%-16s %s\n", n, reg[n].summary)
+	for _, n := range tuners.Names() {
+		fmt.Fprintf(stdout, "%-18s %s\n", n, tuners.Summary(n))
 	}
 	return nil
 }
@@ -99,20 +78,15 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	window := fs.Duration("window", 30*time.Second, "how long one measurement streams requests (the paper: ~30 s)")
 	confirm := fs.Duration("confirm", 10*time.Minute, "length of the independent run that measures the chosen configuration")
 	samples := fs.Int("samples", 256, "ground-truth samples per configuration (oracle)")
+	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *pipeName == "" || *tunerName == "" {
 		return usagef("tune: --pipeline and --tuner are required")
 	}
-	entry, ok := tuners()[*tunerName]
-	if !ok {
-		names := make([]string, 0)
-		for n := range tuners() {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return usagef("tune: unknown tuner %q (known: %s)", *tunerName, strings.Join(names, ", "))
+	if !slices.Contains(tuners.Names(), *tunerName) {
+		return usagef("tune: unknown tuner %q (known: %s)", *tunerName, strings.Join(tuners.Names(), ", "))
 	}
 	if math.IsNaN(*bound) || *bound <= 0 || math.IsInf(*bound, 0) {
 		return usagef("tune: --bound %v: want a positive fraction above the minimum cost, such as 0.3 for 30 %%", *bound)
@@ -144,7 +118,17 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	env := tuner.NewEnv(measured, func(s uint64) backend.Source { return newPoissonSource(*rate, s) }, *seed)
 	env.WindowUs = window.Microseconds()
 	prob := &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: *bound, CMin: cmin, Seed: *seed, Env: env}
-	res, err := entry.make(orc).Tune(ctx, prob)
+	deps := tuners.Deps{Oracle: orc}
+	if *tunerName == "navigator" {
+		if deps.Predictor, err = loadPredictor(*modelFile, plat); err != nil {
+			return err
+		}
+	}
+	tn, err := tuners.New(*tunerName, deps)
+	if err != nil {
+		return err
+	}
+	res, err := tn.Tune(ctx, prob)
 	if err != nil {
 		return err
 	}
