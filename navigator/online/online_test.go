@@ -1,0 +1,309 @@
+package online
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/platform"
+	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/video"
+)
+
+// poisson is a Poisson request stream whose clip can change at a time.
+type poisson struct {
+	rng      *rand.Rand
+	perUs, t float64
+	in       video.Input
+	changeAt float64
+	after    video.Input
+	max      int
+	n        int
+}
+
+func (p *poisson) Next(r *backend.Request) bool {
+	if p.max > 0 && p.n >= p.max {
+		return false
+	}
+	p.n++
+	p.t += p.rng.ExpFloat64() / p.perUs
+	r.At, r.Input = int64(p.t), p.in
+	if p.changeAt > 0 && p.t >= p.changeAt {
+		r.Input = p.after
+	}
+	return true
+}
+
+func setup(t *testing.T, name string, mb int) (*sim.Sim, *pipeline.DAG) {
+	t.Helper()
+	dag, err := pipeline.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(platform.Default(), dag, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := backend.Config{}
+	for _, n := range dag.Names() {
+		cfg[n] = mb
+	}
+	if err := s.Apply(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	return s, dag
+}
+
+type collect struct{ recs []backend.Record }
+
+func (c *collect) Record(r *backend.Record) { c.recs = append(c.recs, *r) }
+
+// The inspector rebuilds every request's executed DAG from records alone.
+func TestInspectorRebuildsDAG(t *testing.T) {
+	s, dag := setup(t, "face-beautification", 3008)
+	in := video.Reference
+	in.Faces = 3
+	var c collect
+	st, err := s.Run(context.Background(), backend.Workload{Source: &poisson{rng: rand.New(rand.NewPCG(1, 1)), perUs: 1e-6, in: in, max: 100}}, &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp := NewInspector(dag)
+	closed := 0
+	for i := range c.recs {
+		q := insp.Feed(&c.recs[i])
+		if q == nil {
+			continue
+		}
+		closed++
+		want := map[string]int{"decode": 1, "roi": 1, "beautify": 3, "judge-resolution": 1, "hd": 1, "restore": 1, "encode": 1}
+		got := q.Counts()
+		for f, n := range want {
+			if got[f] != n {
+				t.Fatalf("request %d: %s ran %d times, want %d (%v)", q.ID, f, got[f], n, got)
+			}
+		}
+		path := CriticalPath(dag, q)
+		if path[0] != "decode" || path[len(path)-1] != "encode" {
+			t.Fatalf("critical path %v", path)
+		}
+	}
+	if int64(closed) != st.Completed || insp.Open() != 0 {
+		t.Fatalf("closed %d requests, %d open; the simulator completed %d", closed, insp.Open(), st.Completed)
+	}
+}
+
+func TestInspectorCountsAnomalies(t *testing.T) {
+	_, dag := setup(t, "face-detection", 2048)
+	insp := NewInspector(dag)
+	good := backend.Record{InvocationID: 1, RequestID: 1, Function: "decode", Start: 100, Duration: 50, BilledMs: 1, MemoryMB: 2048}
+	insp.Feed(&good)
+	insp.Feed(&good) // duplicate
+	old := backend.Record{InvocationID: 2, RequestID: 1, Function: "hd", Start: 10, Duration: 5, BilledMs: 1, MemoryMB: 2048}
+	insp.Feed(&old) // ends before the watermark
+	missing := backend.Record{InvocationID: 3, RequestID: 1, Function: "hd", Start: 200, Duration: 5}
+	insp.Feed(&missing) // no memory size
+	alien := backend.Record{InvocationID: 4, RequestID: 1, Function: "sharpen", Start: 200, Duration: 5, BilledMs: 1, MemoryMB: 512}
+	insp.Feed(&alien)
+	a := insp.Anomalies
+	if a.Duplicate != 1 || a.OutOfOrder != 1 || a.MissingFields != 1 || a.UnknownFunction != 1 || insp.Unknown["sharpen"] != 1 {
+		t.Fatalf("anomalies %+v, unknown %v", a, insp.Unknown)
+	}
+}
+
+// A fan-out change (faces 1 → 3) is detected within the detector's run of
+// requests after the change.
+func TestStructureChangeDetected(t *testing.T) {
+	s, dag := setup(t, "face-beautification", 3008)
+	one, three := video.Reference, video.Reference
+	one.Faces, three.Faces = 1, 3
+	var c collect
+	if _, err := s.Run(context.Background(), backend.Workload{Source: &poisson{rng: rand.New(rand.NewPCG(2, 1)), perUs: 0.2e-6, in: one, changeAt: 300e6, after: three, max: 120}}, &c); err != nil {
+		t.Fatal(err)
+	}
+	insp := NewInspector(dag)
+	sd := NewStructureDetector(dag.Names(), map[string]bool{"beautify": true}, 5)
+	after := 0
+	for i := range c.recs {
+		q := insp.Feed(&c.recs[i])
+		if q == nil {
+			continue
+		}
+		if len(q.Invocations["beautify"]) == 3 {
+			after++
+		}
+		if changed, desc := sd.Observe(q); changed {
+			if after == 0 {
+				t.Fatalf("change declared before it happened: %s", desc)
+			}
+			if after > 5 {
+				t.Fatalf("change detected %d requests after it, want at most 5", after)
+			}
+			return
+		}
+	}
+	t.Fatal("the fan-out change was not detected")
+}
+
+// request builds a closed request by hand: a chain a → b and a → c → d(sink).
+func handDAG(t *testing.T) *pipeline.DAG {
+	spec := `{name: hand, functions: [{name: a, model: decode}, {name: b, model: judge-resolution}, {name: c, model: hd}, {name: d, model: encode}], edges: [[a, b], [a, c], [b, d], [c, d]]}`
+	s, err := pipeline.Parse([]byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dag, err := pipeline.Compile(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dag
+}
+
+func handRequest(id uint64, cfg backend.Config, costScale float64) *Request {
+	q := &Request{ID: id, Invocations: map[string][]backend.Record{}}
+	add := func(f string, start, dur int64) {
+		mb := cfg[f]
+		cost := costScale * float64(dur) / 1e6 * float64(mb) / 1024 * 0.0000166667
+		q.Invocations[f] = append(q.Invocations[f], backend.Record{RequestID: id, Function: f, Start: start, Duration: dur, MemoryMB: int32(mb), BilledMs: dur / 1000, CostUSD: cost})
+		q.CostUSD += cost
+		q.End = max(q.End, start+dur)
+	}
+	add("a", 0, 1e6)
+	add("b", 1e6, 0.2e6) // short branch: not critical
+	add("c", 1e6, 3e6)   // long branch: critical
+	add("d", 4e6, 1e6)
+	return q
+}
+
+func window(n int, cfg backend.Config, scale float64) []*Request {
+	out := make([]*Request, n)
+	for i := range out {
+		out[i] = handRequest(uint64(i+1), cfg, scale)
+	}
+	return out
+}
+
+func TestControllerOverBudgetShrinksNonCritical(t *testing.T) {
+	dag := handDAG(t)
+	grid := platform.Default().Grid()
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
+	cost := window(1, cfg, 1)[0].CostUSD
+	c := NewController(grid, cost/1.5, cfg) // 50 % over the bound
+	c.Step(dag, nil)                        // past the cool-down
+	d := c.Step(dag, window(20, cfg, 1))
+	if !d.Changed {
+		t.Fatalf("no change over budget: %s", d.Reason)
+	}
+	if d.Config["b"] >= 2048 || d.Config["c"] != 2048 {
+		t.Fatalf("over budget: b %d (non-critical, must shrink), c %d (critical, must stay)", d.Config["b"], d.Config["c"])
+	}
+}
+
+func TestControllerUnderBudgetGrowsCritical(t *testing.T) {
+	dag := handDAG(t)
+	grid := platform.Default().Grid()
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
+	cost := window(1, cfg, 1)[0].CostUSD
+	c := NewController(grid, cost*2, cfg)
+	c.Step(dag, nil)
+	d := c.Step(dag, window(20, cfg, 1))
+	if !d.Changed {
+		t.Fatalf("no change under budget: %s", d.Reason)
+	}
+	grown := 0
+	for f, mb := range d.Config {
+		if mb > cfg[f] {
+			grown++
+			if f == "b" {
+				t.Fatalf("grew a non-critical function")
+			}
+		}
+	}
+	if grown != 1 {
+		t.Fatalf("%d functions grew, want exactly one critical function: %v", grown, d.Config)
+	}
+}
+
+// On a stationary stream the controller settles: no function moves back and
+// forth, and changes stop.
+func TestControllerDoesNotOscillate(t *testing.T) {
+	dag := handDAG(t)
+	grid := platform.Default().Grid()
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
+	cost := window(1, cfg, 1)[0].CostUSD
+	c := NewController(grid, cost*1.1, cfg)
+	last := map[string]int{}
+	flips := 0
+	changes := 0
+	cur := cfg
+	for w := 0; w < 60; w++ {
+		d := c.Step(dag, window(20, cur, 1))
+		if d.Changed {
+			changes++
+			for f, mb := range d.Config {
+				dir := int(math.Copysign(1, float64(mb-cur[f])))
+				if mb != cur[f] {
+					if last[f] != 0 && last[f] != dir {
+						flips++
+					}
+					last[f] = dir
+				}
+			}
+			cur = d.Config
+		}
+	}
+	if flips > 0 {
+		t.Fatalf("%d reversals on a stationary stream", flips)
+	}
+	if d := c.Step(dag, window(20, cur, 1)); d.Changed {
+		t.Fatalf("still changing after 60 windows: %s", d.Reason)
+	}
+}
+
+func TestControllerNeedsMinimumObservations(t *testing.T) {
+	dag := handDAG(t)
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
+	c := NewController(platform.Default().Grid(), 1e-12, cfg)
+	c.Step(dag, nil)
+	if d := c.Step(dag, window(9, cfg, 1)); d.Changed {
+		t.Fatalf("changed with 9 requests (< 10): %s", d.Reason)
+	}
+}
+
+// End to end on the simulator: the resolution drops mid-run; the controller
+// spends the freed budget on the critical path and beats the static
+// configuration after the change.
+func TestOnlineBeatsStaticAfterChange(t *testing.T) {
+	run := func(control bool) *Result {
+		s, dag := setup(t, "face-beautification", 2048)
+		hi, lo := video.Reference, video.Reference
+		hi.Faces, lo.Faces = 2, 2
+		lo.Width, lo.Height = 640, 360
+		src := &poisson{rng: rand.New(rand.NewPCG(3, 1)), perUs: 0.5e-6, in: hi, changeAt: 600e6, after: lo}
+		cfg := s.Config()
+		var ctl *Controller
+		// Bound: the cost of the starting configuration on 1080p clips.
+		bound := 0.0012
+		if control {
+			ctl = NewController(platform.Default().Grid(), bound, cfg)
+		}
+		res, err := Run(context.Background(), Options{Backend: s, Store: NewMemoryStore(s), DAG: dag, Controller: ctl, Bound: bound,
+			Workload: backend.Workload{Source: src, Duration: 3600e6}, Origin: s.Now(), ChangeAt: []int64{600e6}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	static, dyn := run(false), run(true)
+	t.Logf("after the change: static %.0f ms ($%.6f), controller %.0f ms ($%.6f), %d reconfigurations",
+		static.AfterChange.MeanMs, static.AfterChange.CostPerRequestUSD, dyn.AfterChange.MeanMs, dyn.AfterChange.CostPerRequestUSD, dyn.Summary.Reconfigurations)
+	if dyn.Summary.Reconfigurations == 0 || dyn.AfterChange.MeanMs >= static.AfterChange.MeanMs {
+		t.Fatalf("controller did not improve on static after the change")
+	}
+	if dyn.AfterChange.CostPerRequestUSD > 0.0012*1.05 {
+		t.Fatalf("controller overspent: $%.6f per request", dyn.AfterChange.CostPerRequestUSD)
+	}
+}
