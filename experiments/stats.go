@@ -80,3 +80,19 @@ func uniq(rows []Row, get func(r *Row) string) []string {
 	}
 	return out
 }
+
+// mean of xs (NaNs ignored; NaN when none).
+func mean(xs []float64) float64 {
+	var s float64
+	n := 0
+	for _, x := range xs {
+		if !math.IsNaN(x) {
+			s += x
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN()
+	}
+	return s / float64(n)
+}

@@ -1,0 +1,244 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/navigator"
+	"github.com/confignav/confignav/oracle"
+	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/tuner"
+	"github.com/confignav/confignav/tuners"
+	"github.com/confignav/confignav/video"
+)
+
+// The paper's cost bounds (§4.2): 30, 50, 80 and 100 % above the minimum.
+var paperBounds = []float64{0.3, 0.5, 0.8, 1.0}
+
+// The tuners the paper compares (§4.1), and the other baselines shown as
+// extra series.
+var (
+	mainTuners  = []string{"navigator", "charmseeker", "aquatope"}
+	extraTuners = []string{"aquatope-fixed", "powertuning", "parrotfish", "random"}
+)
+
+// outcome is one tuning run and the ground truth of its answer.
+type outcome struct {
+	Pipeline, Tuner string
+	Bound           float64
+	Seed            uint64
+	Config          backend.Config
+	Believed        bool // the tuner believed it met the bound
+	Truth           oracle.Truth
+	Feasible        bool // by the ground truth
+	Optimum         *oracle.Optimum
+	CMin, CBound    float64
+	Result          *tuner.Result
+}
+
+// Regret of the answer against the exact optimum (NaN when unknown).
+func (o *outcome) Regret() float64 {
+	if o.Optimum == nil || math.IsNaN(o.Truth.LatencyMs) {
+		return math.NaN()
+	}
+	return o.Truth.LatencyMs/o.Optimum.LatencyMs - 1
+}
+
+// samples is the oracle's sample count per mode.
+func (e *Env) samples() int {
+	if e.Mode == Full {
+		return 256
+	}
+	return 96
+}
+
+// available reports whether a tuner can run in this build and environment.
+func (e *Env) available(name string) bool {
+	for _, n := range tuners.Names() {
+		if n == name {
+			if name == "navigator" {
+				_, err := e.predictor()
+				return err == nil
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// tune runs one tuner on a pipeline at a bound with a seed, once per process
+// (fig7, table4, fig9, fig10 and regret share runs).
+func (e *Env) tune(ctx context.Context, pipe, name string, bound float64, seed uint64) (*outcome, error) {
+	key := fmt.Sprintf("tune|%s|%s|%g|%d", pipe, name, bound, seed)
+	v, err := e.Once(key, func() (any, error) { return e.tuneRun(ctx, pipe, name, bound, seed) })
+	if err != nil {
+		return nil, err
+	}
+	return v.(*outcome), nil
+}
+
+// dagFor loads a pipeline by name, including fig2's 3-function pipelines.
+func (e *Env) dagFor(pipe string) (*pipeline.DAG, error) {
+	for shape, spec := range fig2Specs {
+		if pipe == shape+"3" {
+			return compile(spec)
+		}
+	}
+	return e.Pipeline(pipe)
+}
+
+func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, seed uint64) (*outcome, error) {
+	dag, err := e.dagFor(pipe)
+	if err != nil {
+		return nil, err
+	}
+	in := video.Reference
+	in.Faces = 2
+	// The ground truth uses its own seed, shared by every tuner of a seed, so
+	// that tuners are judged on the same truth.
+	orc, err := e.truth(dag, e.Platform.Grid(), in, e.samples(), seed)
+	if err != nil {
+		return nil, err
+	}
+	cmin, _, err := orc.CMin()
+	if err != nil {
+		return nil, err
+	}
+	s, err := sim.New(e.Platform, dag, seed*7919+uint64(len(name)))
+	if err != nil {
+		return nil, err
+	}
+	env := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
+	env.Input = in
+	prob := &tuner.Problem{Pipeline: dag, Platform: e.Platform, Grid: e.Platform.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}
+	deps := tuners.Deps{Oracle: orc}
+	if name == "navigator" {
+		if deps.Predictor, err = e.predictor(); err != nil {
+			return nil, err
+		}
+	}
+	t, err := tuners.New(name, deps)
+	if err != nil {
+		return nil, err
+	}
+	res, err := t.Tune(ctx, prob)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s at +%.0f%%: %w", name, pipe, bound*100, err)
+	}
+	o := &outcome{Pipeline: pipe, Tuner: name, Bound: bound, Seed: seed, Config: res.Config, Believed: res.Feasible,
+		CMin: cmin, CBound: prob.CBound(), Result: res}
+	if res.Config != nil {
+		if o.Truth, err = orc.Evaluate(res.Config); err != nil {
+			return nil, err
+		}
+		o.Feasible = o.Truth.Fits && o.Truth.CostUSD <= prob.CBound()*(1+1e-9)
+	} else {
+		o.Truth = oracle.Truth{LatencyMs: math.NaN(), P95Ms: math.NaN(), CostUSD: math.NaN()}
+	}
+	if len(dag.Nodes) <= 4 {
+		opt, err := orc.Exhaustive(ctx, prob.CBound(), 0)
+		if err != nil && !errors.Is(err, oracle.ErrInfeasible) {
+			return nil, err
+		}
+		if err == nil {
+			o.Optimum = &opt
+		}
+	}
+	return o, nil
+}
+
+// predictor is ConfigNavigator's model, loaded once.
+func (e *Env) predictor() (navigator.Predictor, error) {
+	v, err := e.Once("predictor", func() (any, error) {
+		if e.Predictor == nil {
+			return nil, errors.New("experiments: no prediction model")
+		}
+		return e.Predictor(e.Platform)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(navigator.Predictor), nil
+}
+
+// poissonStream is a Poisson stream of one clip.
+type poissonStream struct {
+	rng   *rand.Rand
+	perUs float64
+	t     float64
+	in    video.Input
+}
+
+func newPoissonStream(perSecond float64, seed uint64, in video.Input) *poissonStream {
+	return &poissonStream{rng: rand.New(rand.NewPCG(seed, 0x70737472)), perUs: perSecond / 1e6, in: in}
+}
+
+func (p *poissonStream) Next(r *backend.Request) bool {
+	p.t += p.rng.ExpFloat64() / p.perUs
+	r.At, r.Input = int64(p.t), p.in
+	return true
+}
+
+// tuningCells makes one cell per (pipeline, bound, seed); each cell runs
+// every available tuner.
+func tuningCells(exp string, pipes []string, bounds []float64, seeds int) []Cell {
+	var cells []Cell
+	for _, p := range pipes {
+		for _, b := range bounds {
+			for s := 1; s <= seeds; s++ {
+				cells = append(cells, Cell{Experiment: exp, Params: Params(map[string]string{"pipeline": p, "bound": fmt.Sprint(b)}), Seed: uint64(s)})
+			}
+		}
+	}
+	return cells
+}
+
+func cellBound(c Cell) float64 {
+	var b float64
+	fmt.Sscan(c.Param("bound"), &b)
+	return b
+}
+
+// tunerList is the tuners a cell runs: the paper's three and, unless only
+// the main ones are wanted, the extra baselines.
+func (e *Env) tunerList(extra bool) []string {
+	var out []string
+	for _, n := range mainTuners {
+		if e.available(n) {
+			out = append(out, n)
+		}
+	}
+	if extra {
+		for _, n := range extraTuners {
+			if e.available(n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// missingTuners names the compared tuners that have no rows (not in this
+// build, or no prediction model for ConfigNavigator).
+func missingTuners(seen []string) string {
+	have := map[string]bool{}
+	for _, t := range seen {
+		have[t] = true
+	}
+	var miss []string
+	for _, n := range append(append([]string{}, mainTuners...), extraTuners...) {
+		if !have[n] {
+			miss = append(miss, n)
+		}
+	}
+	if len(miss) == 0 {
+		return ""
+	}
+	return " Not run: " + strings.Join(miss, ", ") + "."
+}
