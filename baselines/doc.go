@@ -2,6 +2,30 @@
 // tuner.Tuner ported from its public code (BASELINES.md), plus random search
 // and the exhaustive oracle:
 //
+//   - charmseeker (CharmSeeker): per-stage sequential Bayesian optimisation,
+//     a cost step that sets each stage's minimum budget from its
+//     second-cheapest observation, then a time step under Latin-hypercube
+//     budget splits with constrained EI, and a final pick over the Cartesian
+//     product of the evaluated sub-configurations (critical path over the
+//     DAG). One evaluation is one pipeline run; E = 20 per stage (12 for 5 or
+//     more stages), CharmSeeker.Iterations overrides it (the paper: 40 in
+//     §4.1, 80 in §4.4).
+//   - aquatope and aquatope-fixed (Aquatope): constrained batch BO, 10 random
+//     points and 20 batches of 3 chosen jointly by qNEI, with a leave-one-out
+//     outlier filter; minimise latency subject to cost ≤ C_bound (the swap of
+//     Aquatope's objective and constraint). "aquatope" keeps the public
+//     code's defects (infeasible_cost 0, which makes qNEI zero everywhere; an
+//     unfitted leave-one-out GP; the variance used as the interval's scale;
+//     a penalised objective compared with an unpenalised interval);
+//     "aquatope-fixed" corrects all four.
+//   - powertuning, powertuning-cost and powertuning-speed (AWS Lambda Power
+//     Tuning, strategies balanced, cost and speed): each function swept over
+//     the grid, 5 invocations per size, trimmed mean of the REPORT durations;
+//     the picks are composed and the pipeline budget is ignored.
+//   - parrotfish (Parrotfish): per function a parametric fit t(m) = a0 +
+//     a1·exp(−m/a2) sampled where cost × knowledge is lowest, then its
+//     workflow mode adapted to a cost bound: raise critical-path functions
+//     while the predicted pipeline cost stays ≤ C_bound.
 //   - random: uniform random configurations from the grid, the best feasible
 //     measured one wins; a sanity floor for every other tuner.
 //   - exhaustive: the exact optimum under the bound from the simulator's
@@ -10,5 +34,8 @@
 //     simulator.
 //
 // Each baseline's file cites the source file or paper section of each rule it
-// follows and lists every deviation.
+// follows and lists every deviation. All measure through tuner.Env; those
+// that read per-invocation REPORT fields (durations, init durations, request
+// ids) wrap the environment's backend for the length of their search to see
+// the records the environment summarises, and put it back when they return.
 package baselines

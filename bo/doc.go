@@ -12,9 +12,9 @@
 //     Fit gives up with ErrNotPositiveDefinite. NaN or infinite data are
 //     rejected with an error naming the offending index.
 //   - Hyperparameters in log space, fitted by maximum likelihood or, with a
-//     Prior, maximum a posteriori (L-BFGS with analytic gradients and several
-//     seeded restarts), or integrated out by slice sampling (SliceSample) and
-//     averaged over with an Ensemble.
+//     Prior, maximum a posteriori (gonum/optimize's L-BFGS with analytic
+//     gradients and several seeded restarts), or integrated out by slice
+//     sampling (SliceSample) and averaged over with an Ensemble.
 //   - Acquisition functions for minimisation: closed-form expected
 //     improvement with an exploration offset (EI), probability of
 //     feasibility (ProbFeasible), their product (ConstrainedEI), and batch
@@ -54,10 +54,9 @@
 // isotropic Matérn kernel with fixed length-scale and UCB only;
 // bitbucket.org/dtolpin/gogp, GP regression on the Infergo probabilistic
 // language) offer neither ARD hyperparameter learning with priors, slice
-// sampling, constrained EI nor qNEI. The package uses gonum's mat, lapack
-// and floats packages and its own small L-BFGS, because gonum/optimize
-// imports gonum/stat/distmv, which needs golang.org/x/tools, a module the
-// project's go.sum does not carry.
+// sampling, constrained EI nor qNEI. The package uses gonum's mat, lapack,
+// floats and optimize packages (L-BFGS with an Armijo backtracking line
+// search for the hyperparameters).
 //
 // Randomness is never global: every random choice takes a *rand.Rand
 // (math/rand/v2) or a seed, and the same seed gives bit-identical results.

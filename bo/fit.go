@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"gonum.org/v1/gonum/optimize"
 )
 
 // Bounds are the box, on the natural scale, that hyperparameters are kept in
@@ -53,7 +55,7 @@ func (b Bounds) validate() error {
 
 // FitOptions configure hyperparameter fitting in GP.Fit.
 type FitOptions struct {
-	// Restarts is the number of L-BFGS runs on the (penalised) log marginal
+	// Restarts is the number of L-BFGS runs (gonum/optimize) on the (penalised) log marginal
 	// likelihood: the first starts from the GP's current hyperparameters,
 	// the others from random points drawn with Seed. Zero keeps the
 	// hyperparameters as they are and only conditions on the data.
@@ -160,8 +162,13 @@ func logPrior(pr *Prior, h, grad []float64, d int, jacobian bool) float64 {
 }
 
 // optimize maximises the log marginal likelihood (plus log prior) over the
-// box with L-BFGS in unconstrained coordinates u, h = lo + (hi−lo)·σ(u),
-// keeping the best of opts.Restarts runs.
+// box with gonum's L-BFGS (optimize.LBFGS, Armijo backtracking line search)
+// in unconstrained coordinates u, h = lo + (hi−lo)·σ(u), keeping the best of
+// opts.Restarts runs. A run stops after opts.MaxIterations iterations, when
+// the largest gradient component falls below 1e-4, or when three iterations
+// in a row improve the objective by less than 1e-6·max(1, |f|). Hyperparameters
+// where the covariance cannot be factorised evaluate to +Inf, which the line
+// search treats as a failed step and backs away from.
 func (g *GP) optimize(opts FitOptions) error {
 	lo, hi, err := g.hyperBox(opts.Bounds, opts.Prior)
 	if err != nil {
@@ -177,23 +184,39 @@ func (g *GP) optimize(opts FitOptions) error {
 			h[i] = min(max(lo[i]+(hi[i]-lo[i])*sigmoid(ui), lo[i]), hi[i])
 		}
 	}
-	obj := func(u, grad []float64) float64 {
+	// eval computes the objective and its gradient at u together (they
+	// share the Cholesky factor); gonum asks for them in separate calls, so
+	// the last point's value and gradient are cached.
+	var (
+		lastU    []float64
+		lastF    float64
+		lastGrad = make([]float64, nh)
+	)
+	eval := func(u []float64) {
+		if lastU != nil && equalSlices(u, lastU) {
+			return
+		}
+		lastU = append(lastU[:0], u...)
 		toH(u)
 		lml, err := g.evalLML(h, gh, w)
 		if err != nil {
-			clear(grad)
-			return math.Inf(1)
+			clear(lastGrad)
+			lastF = math.Inf(1)
+			return
 		}
 		lp := logPrior(opts.Prior, h, gh, d, false)
 		for i, ui := range u {
 			s := sigmoid(ui)
-			grad[i] = -gh[i] * (hi[i] - lo[i]) * s * (1 - s)
+			lastGrad[i] = -gh[i] * (hi[i] - lo[i]) * s * (1 - s)
 		}
-		f := -(lml + lp)
-		if math.IsNaN(f) {
-			return math.Inf(1)
+		lastF = -(lml + lp)
+		if math.IsNaN(lastF) {
+			lastF = math.Inf(1)
 		}
-		return f
+	}
+	problem := optimize.Problem{
+		Func: func(u []float64) float64 { eval(u); return lastF },
+		Grad: func(grad, u []float64) { eval(u); copy(grad, lastGrad) },
 	}
 	maxIter := opts.MaxIterations
 	if maxIter == 0 {
@@ -220,13 +243,26 @@ func (g *GP) optimize(opts FitOptions) error {
 		} else {
 			h0 = randomHyper(rng, d, lo, hi)
 		}
-		u, f := lbfgs(obj, toU(h0), maxIter, 1e-4, 1e-6)
-		if math.IsInf(f, 1) {
+		settings := &optimize.Settings{
+			GradientThreshold: 1e-4,
+			MajorIterations:   maxIter,
+			Converger:         &optimize.FunctionConverge{Absolute: 1e-6, Relative: 1e-6, Iterations: 3},
+		}
+		method := &optimize.LBFGS{Linesearcher: &optimize.Backtracking{}, Store: 10}
+		res, err := optimize.Minimize(problem, toU(h0), settings, method)
+		// An early stop (a line search that can make no more progress, an
+		// infinite value at the start) is not fatal: the best point reached
+		// so far still counts if it is finite.
+		if res == nil || (err != nil && res.X == nil) {
+			continue
+		}
+		f := res.F
+		if math.IsInf(f, 0) || math.IsNaN(f) {
 			continue
 		}
 		if f < bestF {
 			bestF = f
-			toH(u)
+			toH(res.X)
 			bestH = append(bestH[:0], h...)
 		}
 	}

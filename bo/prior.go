@@ -94,7 +94,7 @@ type Prior struct {
 // AquatopePrior returns the priors of BoTorch's SingleTaskGP that Aquatope
 // fits: length-scale Γ(3, 6), output scale Γ(2, 0.15) and noise variance
 // Γ(1.1, 0.05). (BoTorch also bounds the noise below by 1e-4; set
-// FitOptions.MinNoise to match.)
+// FitOptions.Bounds.Noise[0] to match.)
 func AquatopePrior() Prior {
 	return Prior{
 		LengthScale: Gamma{Shape: 3, Rate: 6},
