@@ -24,6 +24,11 @@ type Predictor interface {
 	Predict(f backend.Features, mb int) (Prediction, error)
 }
 
+// ErrOutOfMemory is what a Predictor returns (wrapped) for a size at which the
+// function is predicted to run out of memory; the search treats the size as
+// infeasible.
+var ErrOutOfMemory = errors.New("navigator: predicted out of memory")
+
 // Navigator is ConfigNavigator's offline phase as a tuner.Tuner.
 type Navigator struct {
 	Predictor Predictor
@@ -40,6 +45,10 @@ type Navigator struct {
 	// memory (default 1.1): the model predicts time, not out-of-memory
 	// failures, so sizes the profile shows to be too small are excluded.
 	MemoryMargin float64
+	// Recalibrate is how many times the search reruns against a bound
+	// scaled by the measured-to-predicted cost ratio when no confirmed
+	// candidate met the bound (0: default 2; negative: never).
+	Recalibrate int
 	// Store keeps group configurations between searches (warm start).
 	Store *Store
 }
@@ -104,7 +113,10 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 		confirm = 0
 	}
 	if confirm > 0 {
-		if err := n.confirm(ctx, p, plan, confirm, res); err != nil {
+		search := func(bound float64) (*Plan, error) {
+			return Search(ctx, NewPartition(dag), nodes, bound, opts, n.Store)
+		}
+		if err := n.confirm(ctx, p, plan, confirm, search, res); err != nil {
 			return nil, err
 		}
 	}
@@ -112,31 +124,69 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	return env.Finish(res), nil
 }
 
-// confirm measures the best candidates and keeps the fastest measured one
-// that met the bound.
-func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, plan *Plan, k int, res *tuner.Result) error {
+// confirm measures the k best candidates and keeps the fastest measured one
+// that met the bound. When none did, the model under-predicted cost: the
+// worst measured-to-predicted cost ratio r recalibrates the search, which runs
+// again against C_bound / r, and its new candidates are measured in turn, up
+// to Recalibrate times. If none is ever feasible it returns the cheapest
+// measured configuration, marked infeasible.
+func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, plan *Plan, k int, search func(bound float64) (*Plan, error), res *tuner.Result) error {
 	bestMs, cheapest := math.Inf(1), math.Inf(1)
 	var bestCfg, cheapCfg = res.Config, res.Config
-	found := false
-	for i := 0; i < k && i < len(plan.Candidates); i++ {
-		cfg := n.config(p, plan.Candidates[i].Config)
-		ev, err := p.Env.Measure(ctx, cfg)
+	measured := map[string]bool{}
+	bound, attempts := p.CBound(), n.Recalibrate
+	if attempts == 0 {
+		attempts = 2
+	} else if attempts < 0 {
+		attempts = 0
+	}
+	runs := 0
+	for attempt := 0; ; attempt++ {
+		ratio := 1.0
+		for i := 0; i < k && i < len(plan.Candidates); i++ {
+			c := plan.Candidates[i]
+			cfg := n.config(p, c.Config)
+			if measured[cfg.String()] {
+				continue
+			}
+			measured[cfg.String()] = true
+			ev, err := p.Env.Measure(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			runs++
+			if ev.Feasible && ev.LatencyMs < bestMs {
+				bestMs, bestCfg = ev.LatencyMs, cfg
+			}
+			if ev.Failed == 0 && ev.CostUSD < cheapest {
+				cheapest, cheapCfg = ev.CostUSD, cfg
+			}
+			if c.CostUSD > 0 && ev.CostUSD/c.CostUSD > ratio {
+				ratio = ev.CostUSD / c.CostUSD
+			}
+		}
+		if !math.IsInf(bestMs, 1) {
+			res.Config, res.Feasible = bestCfg, true
+			if attempt > 0 {
+				res.Note = fmt.Sprintf("recalibrated the cost model %d time(s) after measured candidates exceeded the bound; %d confirmation runs", attempt, runs)
+			}
+			return nil
+		}
+		if attempt >= attempts || ratio <= 1 {
+			break
+		}
+		bound /= ratio
+		next, err := search(bound)
+		if errors.Is(err, ErrInfeasible) {
+			break
+		}
 		if err != nil {
 			return err
 		}
-		if ev.Feasible && ev.LatencyMs < bestMs {
-			bestMs, bestCfg, found = ev.LatencyMs, cfg, true
-		}
-		if ev.Failed == 0 && ev.CostUSD < cheapest {
-			cheapest, cheapCfg = ev.CostUSD, cfg
-		}
-	}
-	if found {
-		res.Config, res.Feasible = bestCfg, true
-		return nil
+		plan = next
 	}
 	res.Config, res.Feasible = cheapCfg, false
-	res.Note = fmt.Sprintf("none of the %d confirmed candidates met the bound when measured; returning the cheapest measured", k)
+	res.Note = fmt.Sprintf("none of the %d measured candidates met the bound; returning the cheapest measured", runs)
 	return nil
 }
 
@@ -183,6 +233,13 @@ func (n *Navigator) Models(p *tuner.Problem, feats []backend.Features) ([]NodeMo
 				continue
 			}
 			pred, err := n.Predictor.Predict(feats[i], mb)
+			if errors.Is(err, ErrOutOfMemory) {
+				for j := range xs {
+					xs[j] = math.Inf(1)
+				}
+				nm.Samples[g], nm.Cost[g] = xs, math.Inf(1)
+				continue
+			}
 			if err != nil {
 				return nil, fmt.Errorf("navigator: predict %q at %d MB: %w", nd.Name, mb, err)
 			}

@@ -92,3 +92,15 @@ func inputVector(fv []float64, peakBytes float64, mb int, out []float64) []float
 	out = append(out, math.Log2(float64(mb)), math.Min(10, math.Max(-4, math.Log2(ratio))))
 	return out
 }
+
+// lnWallMs is the natural logarithm of the profiling run's wall time in ms:
+// the networks predict times relative to it (see the package doc).
+func lnWallMs(f *backend.Features) float64 { return math.Log(f.WallSeconds * 1000) }
+
+// checkWall requires the wall time the targets are relative to.
+func checkWall(f *backend.Features) error {
+	if !(f.WallSeconds > 0) {
+		return fmt.Errorf("model: feature wall_seconds = %v: the profiling run's wall time must be positive (predicted times are relative to it)", f.WallSeconds)
+	}
+	return nil
+}
