@@ -114,6 +114,11 @@ type Env struct {
 	Source func(seed uint64) backend.Source
 	// WindowUs is how long a measurement streams requests (30 s default).
 	WindowUs int64
+	// WarmupUs streams requests for this long after applying a configuration
+	// and before the window, so that the window sees warm environments, not
+	// the burst of cold starts a memory change causes (15 s default; 0: none).
+	// The warm-up is charged (time and dollars) but not observed.
+	WarmupUs int64
 	// Input is the clip used for direct invocations and profiling.
 	Input video.Input
 	// CBound is used to mark evaluations feasible.
@@ -129,7 +134,7 @@ type Env struct {
 // NewEnv makes an environment. seed separates its measurement streams from
 // other environments'.
 func NewEnv(b backend.Backend, source func(seed uint64) backend.Source, seed uint64) *Env {
-	return &Env{Backend: b, Source: source, WindowUs: 30e6, Input: video.Reference, seed: seed}
+	return &Env{Backend: b, Source: source, WindowUs: 30e6, WarmupUs: 15e6, Input: video.Reference, seed: seed}
 }
 
 // Start begins the accounting of a search: compute time counts from here.
@@ -181,6 +186,15 @@ func (e *Env) Measure(ctx context.Context, cfg backend.Config) (Evaluation, erro
 	if err := e.Backend.Apply(ctx, cfg); err != nil {
 		return Evaluation{}, err
 	}
+	var warm backend.RunStats
+	if e.WarmupUs > 0 {
+		e.seed++
+		var err error
+		warm, err = e.Backend.Run(ctx, backend.Workload{Source: e.Source(e.seed), Duration: e.WarmupUs}, backend.Discard)
+		if err != nil {
+			return Evaluation{}, fmt.Errorf("tuner: warm-up: %w", err)
+		}
+	}
 	e.seed++
 	col := newCollector()
 	st, err := e.Backend.Run(ctx, backend.Workload{Source: e.Source(e.seed), Duration: e.WindowUs}, col)
@@ -189,6 +203,9 @@ func (e *Env) Measure(ctx context.Context, cfg backend.Config) (Evaluation, erro
 	}
 	ev := col.evaluation(st)
 	ev.Config, ev.Kind = cfg.Clone(), "pipeline"
+	// The warm-up is paid for like the window.
+	st.Elapsed += warm.Elapsed
+	st.CostUSD += warm.CostUSD
 	return e.record(ev, st), nil
 }
 

@@ -76,6 +76,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	platFile := fs.String("platform", "", "platform profile file")
 	rate := fs.Float64("rate", 1, "request rate of the measurement workload, per second")
 	window := fs.Duration("window", 30*time.Second, "how long one measurement streams requests (the paper: ~30 s)")
+	warmup := fs.Duration("warmup", -1, "requests streamed after a memory change before each measured window, charged but not observed (default: half of --window)")
 	confirm := fs.Duration("confirm", 10*time.Minute, "length of the independent run that measures the chosen configuration")
 	samples := fs.Int("samples", 256, "ground-truth samples per configuration (oracle)")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
@@ -117,6 +118,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	env := tuner.NewEnv(measured, func(s uint64) backend.Source { return newPoissonSource(*rate, s) }, *seed)
 	env.WindowUs = window.Microseconds()
+	env.WarmupUs = warmupUs(*warmup, *window)
 	prob := &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: *bound, CMin: cmin, Seed: *seed, Env: env}
 	deps := tuners.Deps{Oracle: orc}
 	if *tunerName == "navigator" {
@@ -236,4 +238,13 @@ func writeEvaluations(path string, res *tuner.Result) error {
 		return atomicfile.WriteFile(path, []byte(b.String()))
 	}
 	return fmt.Errorf("--evaluations %s: want a .json or .csv file", path)
+}
+
+// warmupUs is the --warmup flag in microseconds; negative means half the
+// window.
+func warmupUs(warmup, window time.Duration) int64 {
+	if warmup < 0 {
+		return window.Microseconds() / 2
+	}
+	return warmup.Microseconds()
 }
