@@ -46,6 +46,12 @@ func commands() map[string]command {
 		"tune":      {runTune, "tune a pipeline's memory with a tuner under a cost bound"},
 		"tuners":    {runTuners, "list the tuners"},
 		"version":   {runVersion, "print the version"},
+		"traces":    {runTraces, "import, inspect and sample Azure Functions traces and the synthetic workload"},
+		"model":     {runModel, "train and evaluate ConfigNavigator's prediction model"},
+		"live":      {runLive, "deploy, tune and validate a pipeline on real AWS Lambda"},
+		"fn":        {runFn, "list, run and generate inputs for the real video functions"},
+		"profile":   {runProfile, "profile a real function's basic operations on this machine"},
+		"measure":   {runMeasure, "measure real functions into a table-driven platform"},
 	}
 }
 
