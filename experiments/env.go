@@ -3,7 +3,7 @@ package experiments
 import (
 	"sync"
 
-	"github.com/confignav/confignav/navigator"
+	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
 )
@@ -13,9 +13,9 @@ import (
 type Env struct {
 	Platform *platform.Profile
 	Mode     Mode
-	// Predictor loads ConfigNavigator's prediction model for a platform;
-	// nil leaves ConfigNavigator out.
-	Predictor func(p *platform.Profile) (navigator.Predictor, error)
+	// Model loads ConfigNavigator's prediction model for a platform; nil
+	// leaves ConfigNavigator out.
+	Model func(p *platform.Profile) (*model.Model, error)
 
 	mu    sync.Mutex
 	dags  map[string]*pipeline.DAG

@@ -16,7 +16,7 @@ import (
 	"sync"
 
 	"github.com/confignav/confignav/internal/atomicfile"
-	"github.com/confignav/confignav/navigator"
+	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/platform"
 )
 
@@ -34,9 +34,9 @@ type Options struct {
 	// Progress is called after each cell with (done, total); nil for none.
 	Progress func(done, total int)
 	Log      io.Writer // one line per cell failure or note; nil for none
-	// Predictor loads ConfigNavigator's model for a platform (nil: the
-	// navigator is left out and the report says so).
-	Predictor func(p *platform.Profile) (navigator.Predictor, error)
+	// Model loads ConfigNavigator's prediction model for a platform (nil:
+	// the navigator, fig8 and table5 fail their cells and the report says so).
+	Model func(p *platform.Profile) (*model.Model, error)
 }
 
 // CodeVersion identifies the code that computes cells: the VCS revision the
@@ -177,7 +177,7 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 		return 0, 0, err
 	}
 	env := NewEnv(opts.Platform, opts.Mode)
-	env.Predictor = opts.Predictor
+	env.Model = opts.Model
 	var todo []Cell
 	for _, c := range cells {
 		if _, err := os.Stat(cellPath(opts.Out, c, version)); err == nil {

@@ -16,7 +16,9 @@ func tiny(out string) Options {
 	return Options{Only: []string{"fig3"}, Mode: Quick, Seeds: 1, Out: out, Workers: 2, Platform: platform.Default(), Version: "test"}
 }
 
-func meta() Meta { return Meta{Mode: Quick, Seeds: 1, Platform: "aws-lambda-us-east-1", Version: "test"} }
+func meta() Meta {
+	return Meta{Mode: Quick, Seeds: 1, Platform: "aws-lambda-us-east-1", Version: "test"}
+}
 
 func TestResume(t *testing.T) {
 	dir := t.TempDir()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/navigator"
+	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/oracle"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/sim"
@@ -153,18 +154,27 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 	return o, nil
 }
 
-// predictor is ConfigNavigator's model, loaded once.
-func (e *Env) predictor() (navigator.Predictor, error) {
-	v, err := e.Once("predictor", func() (any, error) {
-		if e.Predictor == nil {
+// model is ConfigNavigator's prediction model, loaded once.
+func (e *Env) model() (*model.Model, error) {
+	v, err := e.Once("model", func() (any, error) {
+		if e.Model == nil {
 			return nil, errors.New("experiments: no prediction model")
 		}
-		return e.Predictor(e.Platform)
+		return e.Model(e.Platform)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(navigator.Predictor), nil
+	return v.(*model.Model), nil
+}
+
+// predictor is the model as ConfigNavigator's Predictor.
+func (e *Env) predictor() (navigator.Predictor, error) {
+	m, err := e.model()
+	if err != nil {
+		return nil, err
+	}
+	return m.Predictor(), nil
 }
 
 // poissonStream is a Poisson stream of one clip.

@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/confignav/confignav/fnmodel"
 	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/platform"
@@ -20,11 +18,6 @@ import (
 
 // tableMB are the memory columns of the paper's Table 5.
 var tableMB = []int{128, 256, 512, 1024, 2048, 4096}
-
-// mlInitMs is the init CPU from which a built-in function counts as an ML
-// function (it loads a model of seconds at init: face-detect, object-detect,
-// hd); the paper's Table 5 discussion separates them.
-const mlInitMs = 1000
 
 // runModel trains and evaluates ConfigNavigator's prediction model (the
 // paper's §3.1, Figure 8 and Table 5).
@@ -102,47 +95,28 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var m *model.Model
-	var syn *model.Dataset
+	var rep model.Report
 	if *modelFile != "" {
-		f, err := os.Open(*modelFile)
-		if err != nil {
+		if m, err = model.LoadFile(*modelFile, plat); err != nil {
 			return err
 		}
-		m, err = model.Load(f, plat)
-		f.Close()
-		if err != nil {
+		if rep, err = model.EvaluateOn(ctx, m, plat, fns); err != nil {
 			return fmt.Errorf("%s: %w", *modelFile, err)
-		}
-		info := m.Info()
-		syn, err = model.Measure(ctx, plat, model.Synthesize(info.Functions, info.DataSeed), info.Samples, info.DataSeed)
-		if err != nil {
-			return err
-		}
-		if h := syn.Hash(); h != info.DatasetHash {
-			return fmt.Errorf("%s: the model was not trained on cnav's synthetic set (%d functions, %d samples, seed %d): "+
-				"its validation functions cannot be regenerated (dataset hash %.19s, want %.19s)", *modelFile, info.Functions, info.Samples, info.DataSeed, h, info.DatasetHash)
 		}
 	} else {
 		fmt.Fprintf(stderr, "cnav model eval: no --model, training in memory (%d functions, %d samples, seed %d)\n", *nfn, *samples, *seed)
-		m, syn, err = trainModel(ctx, plat, *nfn, *samples, *seed, stderr)
-		if err != nil {
+		var syn *model.Dataset
+		if m, syn, err = trainModel(ctx, plat, *nfn, *samples, *seed, stderr); err != nil {
+			return err
+		}
+		if rep, err = model.EvaluateTrained(ctx, m, plat, syn, fns); err != nil {
 			return err
 		}
 	}
-	info := m.Info()
-	pipe, err := model.MeasureFunctions(ctx, plat, fns, info.Samples, info.DataSeed)
-	if err != nil {
-		return err
-	}
-	all := *syn
-	all.Functions = append(append([]model.FunctionStats(nil), syn.Functions...), pipe.Functions...)
-	names := make([]string, len(fns))
 	ml := map[string]bool{}
-	for i, f := range fns {
-		names[i] = f.Name
-		ml[f.Name] = f.Profile.InitCPUMs >= mlInitMs
+	for _, f := range fns {
+		ml[f.Name] = f.ML()
 	}
-	rep := model.Evaluate(m, &all, names)
 	if *asJSON {
 		b, _ := json.MarshalIndent(evalJSON(m, &rep, ml), "", "  ")
 		_, err := fmt.Fprintf(stdout, "%s\n", b)
@@ -173,21 +147,14 @@ func trainModel(ctx context.Context, plat *platform.Profile, n, samples int, see
 // evalFunctions are the functions whose errors eval reports: a pipeline's, or
 // every built-in function.
 func evalFunctions(pipeName string) ([]model.Function, error) {
-	var fns []model.Function
 	if pipeName == "" {
-		for _, name := range fnmodel.BuiltinNames() {
-			p, err := fnmodel.Builtin(name)
-			if err != nil {
-				return nil, err
-			}
-			fns = append(fns, model.Function{Name: name, Profile: p})
-		}
-		return fns, nil
+		return model.Builtins()
 	}
 	dag, err := loadPipeline(pipeName)
 	if err != nil {
 		return nil, err
 	}
+	var fns []model.Function
 	for _, nd := range dag.Nodes {
 		if nd.Profile == nil {
 			return nil, fmt.Errorf("model eval: function %q of pipeline %s is table-driven: it has no basic-operation profile to profile and predict from", nd.Name, dag.Name)

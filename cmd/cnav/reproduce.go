@@ -13,6 +13,8 @@ import (
 
 	"github.com/confignav/confignav/experiments"
 	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/navigator/model"
+	"github.com/confignav/confignav/platform"
 )
 
 func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -27,6 +29,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	workers := fs.Int("workers", 2, "cells computed in parallel")
 	asJSON := fs.Bool("json", false, "print summary.json instead of the report path")
 	platFile := fs.String("platform", "", "platform profile file")
+	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +44,8 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat}
+	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat,
+		Model: func(p *platform.Profile) (*model.Model, error) { return model.LoadFile(*modelFile, p) }}
 	if *only != "" {
 		for _, n := range strings.Split(*only, ",") {
 			if _, err := experiments.Lookup(strings.TrimSpace(n)); err != nil {

@@ -42,6 +42,27 @@ type Function struct {
 	Profile fnmodel.Profile
 }
 
+// MLInitMs is the init CPU from which a function counts as an ML function: it
+// loads a model for seconds at init (face-detect, object-detect, hd). The
+// paper's Table 5 discussion separates ML from other functions.
+const MLInitMs = 1000
+
+// ML reports whether the function is an ML function (see MLInitMs).
+func (f Function) ML() bool { return f.Profile.InitCPUMs >= MLInitMs }
+
+// Builtins are every built-in function of package fnmodel, in name order.
+func Builtins() ([]Function, error) {
+	var fns []Function
+	for _, name := range fnmodel.BuiltinNames() {
+		p, err := fnmodel.Builtin(name)
+		if err != nil {
+			return nil, err
+		}
+		fns = append(fns, Function{Name: name, Profile: p})
+	}
+	return fns, nil
+}
+
 // Dataset is a measured function set: per function its profiled features
 // and, per memory size of the platform's grid, statistics of warm execution
 // times.

@@ -1,7 +1,11 @@
 package model
 
 import (
+	"context"
+	"fmt"
 	"math"
+
+	"github.com/confignav/confignav/platform"
 )
 
 // Errors are prediction errors by memory size: the mean absolute percentage
@@ -121,4 +125,43 @@ func Evaluate(m *Model, ds *Dataset, fns []string) Report {
 		r.Functions = append(r.Functions, fe)
 	}
 	return r
+}
+
+// EvaluateOn evaluates a model written by cnav model train on the platform:
+// it regenerates the synthetic dataset the model records (functions, samples,
+// seed), checks it against the recorded dataset hash so that the validation
+// functions are the ones never trained on, measures fns the same way, and
+// compares (Evaluate). ErrDataset: the model was trained on another dataset.
+func EvaluateOn(ctx context.Context, m *Model, plat *platform.Profile, fns []Function) (Report, error) {
+	info := m.Info()
+	syn, err := Measure(ctx, plat, Synthesize(info.Functions, info.DataSeed), info.Samples, info.DataSeed)
+	if err != nil {
+		return Report{}, err
+	}
+	if h := syn.Hash(); h != info.DatasetHash {
+		return Report{}, fmt.Errorf("%w: the model was not trained on cnav's synthetic set (%d functions, %d samples, seed %d): "+
+			"its validation functions cannot be regenerated (dataset hash %.19s, want %.19s)", ErrDataset, info.Functions, info.Samples, info.DataSeed, h, info.DatasetHash)
+	}
+	return evaluateWith(ctx, m, plat, syn, fns)
+}
+
+// evaluateWith measures fns like the synthetic set syn and evaluates.
+func evaluateWith(ctx context.Context, m *Model, plat *platform.Profile, syn *Dataset, fns []Function) (Report, error) {
+	info := m.Info()
+	pipe, err := MeasureFunctions(ctx, plat, fns, info.Samples, info.DataSeed)
+	if err != nil {
+		return Report{}, err
+	}
+	all := *syn
+	all.Functions = append(append([]FunctionStats(nil), syn.Functions...), pipe.Functions...)
+	names := make([]string, len(fns))
+	for i, f := range fns {
+		names[i] = f.Name
+	}
+	return Evaluate(m, &all, names), nil
+}
+
+// EvaluateTrained evaluates a model just trained on syn (no regeneration).
+func EvaluateTrained(ctx context.Context, m *Model, plat *platform.Profile, syn *Dataset, fns []Function) (Report, error) {
+	return evaluateWith(ctx, m, plat, syn, fns)
 }

@@ -33,6 +33,8 @@ var (
 	// ErrNonFinite: a prediction or distribution parameter that is NaN or
 	// infinite; it is reported, never passed on.
 	ErrNonFinite = errors.New("model: non-finite value")
+	// ErrDataset: the model's training set cannot be regenerated.
+	ErrDataset = errors.New("model: unknown training dataset")
 )
 
 // FileFormat and FileVersion identify the model file.
