@@ -146,6 +146,58 @@ func TestSimulateDeterministic(t *testing.T) {
 	}
 }
 
+// TestSimulateWorkloads drives the simulator from the synthetic trace, a real
+// Azure 2019 slice and a Poisson stream with a scheduled change: each is
+// deterministic for a seed and the change shows in what requests cost.
+func TestSimulateWorkloads(t *testing.T) {
+	base := []string{"--pipeline", "face-detection", "--duration", "4m", "--memory-all", "2048", "--seed", "3"}
+	azure := "azure2019:" + filepath.Join("..", "..", "..", "shared", "data", "azure2019", "invocations-500fn-min480-959.csv")
+	for _, wl := range [][]string{
+		{"--workload", "synthetic", "--select", "rank:10"},
+		{"--workload", azure, "--select", "top:3", "--scale", "0.002"},
+	} {
+		if strings.HasPrefix(wl[1], "azure2019:") {
+			if _, err := os.Stat(strings.TrimPrefix(wl[1], "azure2019:")); err != nil {
+				t.Logf("skipping %v: %v", wl, err)
+				continue
+			}
+		}
+		a := simulateJSON(t, append(base, wl...)...)
+		b := simulateJSON(t, append(base, wl...)...)
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if !bytes.Equal(ja, jb) {
+			t.Fatalf("%v: same seed, different output", wl)
+		}
+		if n := a["requests"].(float64); n < 10 {
+			t.Errorf("%v: only %v requests", wl, n)
+		}
+		if !strings.Contains(a["workload"].(string), wl[1]) {
+			t.Errorf("%v: workload described as %q", wl, a["workload"])
+		}
+	}
+	cost := func(args ...string) float64 {
+		m := simulateJSON(t, append(base, args...)...)
+		return m["cost"].(map[string]any)["usd_per_request"].(float64)
+	}
+	full := cost("--rate", "1", "--inputs", "catalogue", "--change", "0s:resolution=1080p")
+	small := cost("--rate", "1", "--inputs", "catalogue", "--change", "0s:resolution=360p")
+	if !(small < 0.6*full) {
+		t.Errorf("cost per request at 360p %v is not well below 1080p %v", small, full)
+	}
+	for _, bad := range [][]string{
+		{"--rate", "1", "--workload", "synthetic"},
+		{},
+		{"--workload", "synthetic", "--scale", "-2"},
+		{"--workload", "synthetic", "--change", "soon:resolution=360p"},
+		{"--workload", "azure2021:/nonexistent.csv"},
+	} {
+		if _, _, err := cnav(t, append(append([]string{"simulate"}, base...), bad...)...); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
 func TestSimulateBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

@@ -65,7 +65,7 @@ func num(v float64) *float64 {
 func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("simulate", stderr)
 	pipeName := fs.String("pipeline", "", "built-in pipeline name, random:n=N,seed=S, or a spec file (required)")
-	rate := fs.Float64("rate", 0, "Poisson arrival rate, requests per second")
+	wl := addWorkloadFlags(fs)
 	durFlag := fs.String("duration", "10m", "admit arrivals for this long (Go duration such as 90s or 10m, or seconds)")
 	memAll := fs.Int("memory-all", 0, "memory of every function, MB")
 	memList := fs.String("memory", "", "per-function memory, fn=MB,fn=MB (overrides --memory-all)")
@@ -82,9 +82,6 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	dur, err := parseDuration(*durFlag)
 	if err != nil {
 		return usagef("simulate: --duration: %v", err)
-	}
-	if !(*rate > 0) || math.IsInf(*rate, 0) {
-		return usagef("simulate: --rate must be a positive number of requests per second")
 	}
 	plat, err := loadPlatform(*platFile)
 	if err != nil {
@@ -105,8 +102,10 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := s.Apply(ctx, cfg); err != nil {
 		return err
 	}
-	src := newPoissonSource(*rate, *seed)
-	workload := fmt.Sprintf("poisson:rate=%g", *rate)
+	src, workload, err := wl.source(*seed, dur.Microseconds())
+	if err != nil {
+		return err
+	}
 
 	sink := backend.Discard
 	var w recordio.Writer

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/traces"
+	"github.com/confignav/confignav/video"
+)
+
+// workloadFlags are the request-stream flags shared by simulate and online:
+// a Poisson rate, or a trace (the synthetic Azure-like default, Azure 2019 or
+// 2021 files, or their Parquet cache) with selection and scaling; the clips
+// requests carry; scheduled input changes.
+type workloadFlags struct {
+	workload, sel, within, inputs *string
+	rate, scale                   *float64
+	changes                       changeList
+}
+
+// changeList is a repeatable --change flag.
+type changeList []traces.Change
+
+func (c *changeList) String() string { return fmt.Sprint(*c) }
+func (c *changeList) Set(s string) error {
+	ch, err := traces.ParseChange(s)
+	if err != nil {
+		return err
+	}
+	*c = append(*c, ch)
+	return nil
+}
+
+func addWorkloadFlags(fs *flag.FlagSet) *workloadFlags {
+	w := &workloadFlags{}
+	w.rate = fs.Float64("rate", 0, "Poisson arrival rate, requests per second (instead of --workload)")
+	w.workload = fs.String("workload", "", "request stream: synthetic | azure2019:PATH[,PATH] | azure2021:PATH | FILE.parquet (cnav traces import)")
+	w.sel = fs.String("select", "", "trace functions to drive the pipeline: top:N, rank:K, trigger:T, sample:N, … (see cnav traces -h; default: all, merged)")
+	w.scale = fs.Float64("scale", 1, "multiply every selected function's rate")
+	w.within = fs.String("within", "uniform", "arrival times inside a trace minute: uniform, poisson or equidistant")
+	w.inputs = fs.String("inputs", "", "clips requests carry: reference (1080p, 5 s), catalogue (the 50-clip default), or a manifest FILE (.csv/.json) (default: reference with --rate, catalogue with --workload)")
+	fs.Var(&w.changes, "change", "scheduled input change, e.g. 10m:resolution=360p or 20m:faces=3 (repeatable)")
+	return w
+}
+
+// source builds the request stream and describes it in one line.
+func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, string, error) {
+	hasRate := *w.rate != 0
+	if hasRate == (*w.workload != "") {
+		return nil, "", usagef("give exactly one of --rate and --workload")
+	}
+	if hasRate && (!(*w.rate > 0) || math.IsInf(*w.rate, 0)) {
+		return nil, "", usagef("--rate must be a positive number of requests per second")
+	}
+	if !(*w.scale > 0) || math.IsInf(*w.scale, 0) {
+		return nil, "", usagef("--scale must be a positive factor")
+	}
+	inputs := *w.inputs
+	if inputs == "" {
+		inputs = "reference"
+		if !hasRate {
+			inputs = "catalogue"
+		}
+	}
+	var cat *traces.Catalogue
+	switch inputs {
+	case "reference":
+		cat = &traces.Catalogue{Clips: []video.Input{video.Reference}}
+	case "catalogue":
+		cat = traces.DefaultCatalogue(seed)
+	default:
+		var err error
+		if cat, err = traces.LoadCatalogue(inputs); err != nil {
+			return nil, "", err
+		}
+	}
+	desc := fmt.Sprintf("inputs=%s", inputs)
+	if len(w.changes) > 0 {
+		var cs []string
+		for _, c := range w.changes {
+			cs = append(cs, c.String())
+		}
+		desc += ",changes=" + strings.Join(cs, ";")
+	}
+	if hasRate {
+		if inputs == "reference" && len(w.changes) == 0 {
+			// The plain reference stream keeps its own arrival stream, so
+			// earlier outputs stay reproducible.
+			return newPoissonSource(*w.rate, seed), fmt.Sprintf("poisson:rate=%g", *w.rate), nil
+		}
+		return traces.Poisson(*w.rate, seed, cat, w.changes), fmt.Sprintf("poisson:rate=%g,%s", *w.rate, desc), nil
+	}
+	src, err := traces.Open(*w.workload, traces.Options{Seed: seed, Duration: durationUs, Select: *w.sel, Scale: *w.scale,
+		Within: *w.within, Catalogue: cat, Changes: w.changes})
+	if err != nil {
+		return nil, "", err
+	}
+	d := *w.workload
+	if *w.sel != "" {
+		d += ",select=" + *w.sel
+	}
+	if *w.scale != 1 {
+		d += fmt.Sprintf(",scale=%g", *w.scale)
+	}
+	return src, d + "," + desc, nil
+}
