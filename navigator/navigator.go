@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/tuner"
 )
 
@@ -51,6 +52,16 @@ type Navigator struct {
 	Recalibrate int
 	// Store keeps group configurations between searches (warm start).
 	Store *Store
+
+	// last is the most recent Tune's problem, profiles and search options,
+	// kept so that Research can re-plan without profiling again.
+	last *lastTune
+}
+
+type lastTune struct {
+	p     *tuner.Problem
+	feats []backend.Features
+	opts  Options
 }
 
 // Name is "navigator".
@@ -95,6 +106,7 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	if opts.Seed == 0 {
 		opts.Seed = p.Seed
 	}
+	n.last = &lastTune{p: p, feats: feats, opts: opts}
 	res := &tuner.Result{Tuner: n.Name(), Unit: fmt.Sprintf("profiling runs + pipeline runs of %g s", float64(env.WindowUs)/1e6)}
 	plan, err := Search(ctx, NewPartition(dag), nodes, p.CBound(), opts, n.Store)
 	if errors.Is(err, ErrInfeasible) {
@@ -203,6 +215,47 @@ func (n *Navigator) config(p *tuner.Problem, idx []int) backend.Config {
 // sizes; the slowest of its fan-out instances on the environment's clip) and
 // its expected cost per request from the predicted mean and public prices.
 func (n *Navigator) Models(p *tuner.Problem, feats []backend.Features) ([]NodeModel, error) {
+	return n.models(p, feats, nil)
+}
+
+// Research re-runs the offline search of the last Tune for a changed
+// structure (§3.3: structure update) without profiling again: fanout gives
+// the observed mean instance count of fan-out nodes (rounded up; others keep
+// the count of the tuning clip). The store warm-starts the groups, so this
+// takes milliseconds. Nothing is measured.
+func (n *Navigator) Research(ctx context.Context, fanout map[string]float64) (backend.Config, error) {
+	if n.last == nil {
+		return nil, errors.New("navigator: re-search before any Tune")
+	}
+	p := n.last.p
+	nodes, err := n.models(p, n.last.feats, func(nd *pipeline.Node) int {
+		if v, ok := fanout[nd.Name]; ok && nd.FanOut != "" && v >= 0 && !math.IsInf(v, 0) {
+			return int(math.Ceil(v))
+		}
+		return nd.Instances(p.Env.Input)
+	})
+	if err != nil {
+		return nil, err
+	}
+	// One allocation round, and searches around the stored group
+	// configurations (local search instead of Bayesian optimisation,
+	// exhaustive within 4 grid steps): the structure moved a little, so the
+	// answer is near the stored one.
+	opts := n.last.opts
+	opts.Rounds, opts.Large, opts.Radius = 1, nil, 4
+	plan, err := Search(ctx, NewPartition(p.Pipeline), nodes, p.CBound(), opts, n.Store)
+	if err != nil {
+		return nil, err
+	}
+	return n.config(p, plan.Config), nil
+}
+
+// models builds the node models; instances (nil: from the environment's
+// clip) gives each node's fan-out count.
+func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances func(*pipeline.Node) int) ([]NodeModel, error) {
+	if instances == nil {
+		instances = func(nd *pipeline.Node) int { return nd.Instances(p.Env.Input) }
+	}
 	samples := n.Samples
 	if samples <= 0 {
 		samples = 256
@@ -214,7 +267,7 @@ func (n *Navigator) Models(p *tuner.Problem, feats []backend.Features) ([]NodeMo
 	price, fee := p.Platform.PricePerGBSecond(), p.Platform.Price.PerRequest
 	nodes := make([]NodeModel, len(feats))
 	for i, nd := range p.Pipeline.Nodes {
-		k := nd.Instances(p.Env.Input)
+		k := instances(&p.Pipeline.Nodes[i])
 		w := max(k, 1)
 		rng := rand.New(rand.NewPCG(p.Seed, uint64(i)+0x6d63))
 		u := make([]float64, samples*w)

@@ -40,6 +40,11 @@ type Options struct {
 	// Large searches a group with more than ExhaustiveDims free functions; nil
 	// uses local search (set by the tuner to Bayesian optimisation).
 	Large func(ctx context.Context, p *GroupProblem) ([]int, error)
+	// Radius, when positive, limits the exhaustive search of a group with a
+	// stored configuration to this many grid steps around it (re-search
+	// after a small change); the whole grid is searched when nothing in the
+	// neighbourhood fits. 0 searches the whole grid.
+	Radius int
 }
 
 func (o Options) withDefaults() Options {
@@ -484,7 +489,22 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 	if len(free) == 0 {
 		idx = []int{}
 	} else if len(free) <= s.opt.ExhaustiveDims {
-		idx = s.exhaustive(free, minCost, budget-fixedCost, eval)
+		lo, hi := make([]int, len(free)), make([]int, len(free))
+		for k := range free {
+			lo[k], hi[k] = 0, s.grid-1
+		}
+		if st := s.store.closest(key, budget); st != nil && s.opt.Radius > 0 {
+			for k, v := range free {
+				lo[k], hi[k] = max(0, st[v]-s.opt.Radius), min(s.grid-1, st[v]+s.opt.Radius)
+			}
+			idx = s.exhaustive(free, minCost, budget-fixedCost, lo, hi, eval)
+			for k := range free {
+				lo[k], hi[k] = 0, s.grid-1
+			}
+		}
+		if idx == nil {
+			idx = s.exhaustive(free, minCost, budget-fixedCost, lo, hi, eval)
+		}
 	} else {
 		costs := make([][]float64, len(free))
 		for k, v := range free {
@@ -525,7 +545,8 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 
 // exhaustive enumerates the grid product depth-first, pruning partial
 // assignments whose cost plus the cheapest completion exceeds the budget.
-func (s *searcher) exhaustive(free []int, minCost []float64, budget float64, eval func([]int) (float64, float64)) []int {
+// Node k takes grid indices lo[k]..hi[k].
+func (s *searcher) exhaustive(free []int, minCost []float64, budget float64, lo, hi []int, eval func([]int) (float64, float64)) []int {
 	d := len(free)
 	rest := make([]float64, d+1)
 	for k := d - 1; k >= 0; k-- {
@@ -545,7 +566,7 @@ func (s *searcher) exhaustive(free []int, minCost []float64, budget float64, eva
 			}
 			return
 		}
-		for g := 0; g < s.grid; g++ {
+		for g := lo[k]; g <= hi[k]; g++ {
 			cg := c + s.nodes[free[k]].Cost[g]
 			if cg+rest[k+1] > budget*(1+1e-12) {
 				continue
