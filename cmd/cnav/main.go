@@ -47,6 +47,7 @@ func commands() map[string]command {
 		"tuners":    {runTuners, "list the tuners"},
 		"version":   {runVersion, "print the version"},
 		"traces":    {runTraces, "import, inspect and sample Azure Functions traces and the synthetic workload"},
+		"online":    {runOnline, "run a pipeline under ConfigNavigator's online controller, with scheduled input changes"},
 		"model":     {runModel, "train and evaluate ConfigNavigator's prediction model"},
 		"live":      {runLive, "deploy, tune and validate a pipeline on real AWS Lambda"},
 		"fn":        {runFn, "list, run and generate inputs for the real video functions"},

@@ -15,6 +15,8 @@ import (
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/oracle"
+	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/platform"
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/tuner"
 	"github.com/confignav/confignav/tuners"
@@ -103,23 +105,11 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	measured, err := sim.New(plat, dag, *seed)
+	prob, orc, err := newProblem(plat, dag, *seed, *bound, *rate, *window, *warmup, *samples)
 	if err != nil {
 		return err
 	}
-	clips := []video.Input{video.Reference}
-	orc, err := oracle.New(measured, plat.Grid(), clips, *samples, *seed^0x6f7261636c65)
-	if err != nil {
-		return err
-	}
-	cmin, _, err := orc.CMin()
-	if err != nil {
-		return err
-	}
-	env := tuner.NewEnv(measured, func(s uint64) backend.Source { return newPoissonSource(*rate, s) }, *seed)
-	env.WindowUs = window.Microseconds()
-	env.WarmupUs = warmupUs(*warmup, *window)
-	prob := &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: *bound, CMin: cmin, Seed: *seed, Env: env}
+	cmin := prob.CMin
 	deps := tuners.Deps{Oracle: orc}
 	if *tunerName == "navigator" {
 		if deps.Predictor, err = loadPredictor(*modelFile, plat); err != nil {
@@ -247,4 +237,26 @@ func warmupUs(warmup, window time.Duration) int64 {
 		return window.Microseconds() / 2
 	}
 	return warmup.Microseconds()
+}
+
+// newProblem sets up a tuning problem on the simulator: a simulator to
+// measure, its ground truth (for C_min and for judging), and a measurement
+// environment streaming Poisson reference clips at rate.
+func newProblem(plat *platform.Profile, dag *pipeline.DAG, seed uint64, bound, rate float64, window, warmup time.Duration, samples int) (*tuner.Problem, *oracle.Oracle, error) {
+	measured, err := sim.New(plat, dag, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	orc, err := oracle.New(measured, plat.Grid(), []video.Input{video.Reference}, samples, seed^0x6f7261636c65)
+	if err != nil {
+		return nil, nil, err
+	}
+	cmin, _, err := orc.CMin()
+	if err != nil {
+		return nil, nil, err
+	}
+	env := tuner.NewEnv(measured, func(s uint64) backend.Source { return newPoissonSource(rate, s) }, seed)
+	env.WindowUs = window.Microseconds()
+	env.WarmupUs = warmupUs(warmup, window)
+	return &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}, orc, nil
 }

@@ -9,9 +9,17 @@ import (
 
 // StructureDetector declares a structure change when Run consecutive closed
 // requests agree on a different set of functions, or when a fan-out node's
-// median instance count over the last Run requests moves by one or more from
-// its established value. Fan-out nodes are left out of the set, since a
+// instance count shifts. Fan-out nodes are left out of the set, since a
 // request with no face legitimately skips them.
+//
+// Fan-out counts vary from request to request when inputs do (0–4 faces in
+// the default catalogue), so a shift is a two-sample test, not a change of a
+// short median: the mean count of the last Run requests against the mean and
+// variance of the requests before them (since the last detection), declared
+// when they differ by at least max(0.5, Z·SE) with SE the standard error of
+// the difference (Z = 4) and at least BaselineMin earlier requests. A
+// deterministic 1 → 3 change is declared after 2 requests; a stationary
+// stream of 0–4 faces never triggers it.
 type StructureDetector struct {
 	Run int
 
@@ -19,10 +27,38 @@ type StructureDetector struct {
 	current    string
 	pending    string
 	pendingN   int
-	counts     map[string][]int
-	baseline   map[string]float64
+	recent     map[string][]int
+	base       map[string]*welford
+	level      map[string]float64
 	observed   int
 	Detections int
+}
+
+// Shift test constants (see StructureDetector).
+const (
+	shiftZ        = 4.0
+	shiftMinDelta = 0.5
+	baselineRuns  = 4 // BaselineMin = baselineRuns · Run
+)
+
+// welford is a running mean and variance.
+type welford struct {
+	n       int
+	mean, m float64
+}
+
+func (w *welford) add(x float64) {
+	w.n++
+	d := x - w.mean
+	w.mean += d / float64(w.n)
+	w.m += d * (x - w.mean)
+}
+
+func (w *welford) variance() float64 {
+	if w.n < 2 {
+		return 0
+	}
+	return w.m / float64(w.n-1)
 }
 
 // NewStructureDetector starts from the functions of a known structure.
@@ -30,7 +66,7 @@ func NewStructureDetector(functions []string, fanout map[string]bool, run int) *
 	if run <= 0 {
 		run = 5
 	}
-	d := &StructureDetector{Run: run, fanout: fanout, counts: map[string][]int{}, baseline: map[string]float64{}}
+	d := &StructureDetector{Run: run, fanout: fanout, recent: map[string][]int{}, base: map[string]*welford{}, level: map[string]float64{}}
 	var plain []string
 	for _, f := range functions {
 		if !fanout[f] {
@@ -71,35 +107,55 @@ func (d *StructureDetector) Observe(q *Request) (bool, string) {
 	} else {
 		d.pending, d.pendingN = "", 0
 	}
-	for f := range d.fanout {
-		c := d.counts[f]
-		c = append(c, len(q.Invocations[f]))
+	for _, f := range sortedKeys(d.fanout) {
+		base := d.base[f]
+		if base == nil {
+			base = &welford{}
+			d.base[f] = base
+		}
+		c := append(d.recent[f], len(q.Invocations[f]))
 		if len(c) > d.Run {
+			base.add(float64(c[0]))
 			c = c[1:]
 		}
-		d.counts[f] = c
-		if len(c) < d.Run {
+		d.recent[f] = c
+		if len(c) < d.Run || base.n < baselineRuns*d.Run {
 			continue
 		}
-		m := medianInt(c)
-		base, ok := d.baseline[f]
-		if !ok {
-			d.baseline[f] = m
-			continue
+		var sum float64
+		for _, x := range c {
+			sum += float64(x)
 		}
-		if math.Abs(m-base) >= 1 {
-			d.baseline[f] = m
+		m := sum / float64(len(c))
+		v := base.variance()
+		se := math.Sqrt(v/float64(base.n) + v/float64(len(c)))
+		if math.Abs(m-base.mean) >= math.Max(shiftMinDelta, shiftZ*se) {
+			was := base.mean
+			d.level[f] = m
+			d.base[f] = &welford{}
 			d.Detections++
-			return true, fmt.Sprintf("fan-out of %s: %g → %g invocations per request", f, base, m)
+			return true, fmt.Sprintf("fan-out of %s: %.2f → %.2f invocations per request", f, was, m)
+		}
+		if _, ok := d.level[f]; !ok || base.n%d.Run == 0 {
+			d.level[f] = base.mean
 		}
 	}
 	return false, ""
 }
 
-// FanOut is the established instance count of a fan-out node (NaN before
-// Run requests were seen).
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// FanOut is the established mean instance count of a fan-out node (NaN
+// before a baseline formed).
 func (d *StructureDetector) FanOut(f string) float64 {
-	if m, ok := d.baseline[f]; ok {
+	if m, ok := d.level[f]; ok {
 		return m
 	}
 	return math.NaN()

@@ -21,11 +21,13 @@
 // Structure changes: each closed request has a signature (the set of
 // functions that ran; a fan-out node's instance count is summarised
 // separately). A change is declared when StructureRun consecutive requests
-// (default 5) differ from the current structure in the same way: a function
-// appeared or disappeared, or a fan-out node's median count over those
-// requests moved. Input shifts: a Page–Hinkley test on the end-to-end
-// latency of closed requests relative to the running mean (δ = 2 %,
-// λ = 50 % of the mean), reset after each detection and each
+// (default 5) differ from the current structure in the same way (a function
+// appeared or disappeared), or when a fan-out node's mean count over the last
+// StructureRun requests differs from the requests before them by at least
+// max(0.5, 4 standard errors) — a two-sample test, since counts legitimately
+// vary with the input (0–4 faces per clip). Input shifts: a Page–Hinkley test
+// on the end-to-end latency of closed requests relative to the running mean
+// (δ = 2 %, λ = 50 % of the mean), reset after each detection and each
 // reconfiguration.
 //
 // # Controller (controller.go)

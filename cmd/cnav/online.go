@@ -1,0 +1,243 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/navigator"
+	"github.com/confignav/confignav/navigator/online"
+	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/tuners"
+)
+
+// onlineOutput is cnav online --json.
+type onlineOutput struct {
+	Pipeline      string           `json:"pipeline"`
+	Platform      string           `json:"platform"`
+	Seed          uint64           `json:"seed"`
+	Workload      string           `json:"workload"`
+	Controller    bool             `json:"controller"`
+	Tuner         string           `json:"tuner"`
+	Offline       backend.Config   `json:"offline_config"`
+	Bound         float64          `json:"bound"`
+	BoundUSD      float64          `json:"bound_usd"`
+	Windows       []online.Window  `json:"windows"`
+	Summary       online.Summary   `json:"summary"`
+	AfterChange   *online.Summary  `json:"after_change,omitempty"`
+	Final         backend.Config   `json:"final_config"`
+	Events        []string         `json:"events"`
+	ReplanMs      []float64        `json:"replan_ms,omitempty"`
+	InputShifts   int              `json:"input_shifts"`
+	Anomalies     online.Anomalies `json:"anomalies"`
+	TuneNote      string           `json:"tune_note,omitempty"`
+	SearchSeconds float64          `json:"search_seconds"`
+}
+
+// runOnline runs a pipeline under ConfigNavigator's online controller (the
+// paper's §3.3) on the simulator: an offline tuning first (or --config), then
+// the workload with the controller on, or the offline configuration
+// statically (--controller off) for comparison.
+func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("online", stderr)
+	pipeName := fs.String("pipeline", "", "built-in pipeline name, random:n=N,seed=S, or a spec file (required)")
+	wl := addWorkloadFlags(fs)
+	durFlag := fs.String("duration", "30m", "admit arrivals for this long")
+	bound := fs.Float64("bound", 0.3, "cost bound as a fraction above the minimum cost")
+	seed := fs.Uint64("seed", 1, "random seed")
+	windowFlag := fs.Duration("window", time.Minute, "control and reporting window")
+	ctlFlag := fs.String("controller", "on", "on: ConfigNavigator's controller adapts memory; off: the offline configuration stays")
+	tunerName := fs.String("tuner", "navigator", "tuner that finds the offline configuration")
+	cfgFlag := fs.String("config", "", "offline configuration fn=MB,… instead of tuning")
+	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model")
+	platFile := fs.String("platform", "", "platform profile file")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *pipeName == "" {
+		return usagef("online: --pipeline is required")
+	}
+	if *ctlFlag != "on" && *ctlFlag != "off" {
+		return usagef("online: --controller %q: want on or off", *ctlFlag)
+	}
+	if math.IsNaN(*bound) || *bound <= 0 || math.IsInf(*bound, 0) {
+		return usagef("online: --bound %v: want a positive fraction above the minimum cost", *bound)
+	}
+	if *windowFlag <= 0 {
+		return usagef("online: --window must be positive")
+	}
+	dur, err := parseDuration(*durFlag)
+	if err != nil {
+		return usagef("online: --duration: %v", err)
+	}
+	if *wl.rate == 0 && *wl.workload == "" {
+		*wl.workload, *wl.sel = "synthetic", "rank:10"
+	}
+	if !slices.Contains(tuners.Names(), *tunerName) {
+		return usagef("online: unknown tuner %q (known: %s)", *tunerName, strings.Join(tuners.Names(), ", "))
+	}
+	plat, err := loadPlatform(*platFile)
+	if err != nil {
+		return err
+	}
+	dag, err := loadPipeline(*pipeName)
+	if err != nil {
+		return err
+	}
+	src, workload, err := wl.source(*seed, dur.Microseconds())
+	if err != nil {
+		return err
+	}
+	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256)
+	if err != nil {
+		return err
+	}
+	out := onlineOutput{Pipeline: dag.Name, Platform: plat.Name, Seed: *seed, Workload: workload, Controller: *ctlFlag == "on",
+		Bound: *bound, BoundUSD: prob.CBound()}
+
+	var research func(ctx context.Context, fan map[string]float64) (backend.Config, error)
+	if *cfgFlag != "" {
+		if out.Offline, err = memoryConfig(dag, plat, 0, *cfgFlag); err != nil {
+			return err
+		}
+		out.Tuner = "given"
+	} else {
+		deps := tuners.Deps{Oracle: orc}
+		if *tunerName == "navigator" {
+			if deps.Predictor, err = loadPredictor(*modelFile, plat); err != nil {
+				return err
+			}
+		}
+		tn, err := tuners.New(*tunerName, deps)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "online: tuning %s offline with %s at +%.0f %%\n", dag.Name, *tunerName, *bound*100)
+		res, err := tn.Tune(ctx, prob)
+		if err != nil {
+			return err
+		}
+		if res.Config == nil {
+			return fmt.Errorf("online: %s found no configuration: %s", *tunerName, res.Note)
+		}
+		out.Offline, out.Tuner, out.TuneNote, out.SearchSeconds = res.Config, *tunerName, res.Note, res.SearchSeconds
+		if nav, ok := tn.(*navigator.Navigator); ok {
+			research = nav.Research
+		}
+	}
+
+	s, err := sim.New(plat, dag, *seed^0x6f6e6c696e65)
+	if err != nil {
+		return err
+	}
+	if err := s.Apply(ctx, out.Offline); err != nil {
+		return err
+	}
+	var ctl *online.Controller
+	if out.Controller {
+		ctl = online.NewController(plat.Grid(), prob.CBound(), out.Offline)
+	}
+	var changeAt []int64
+	for _, c := range wl.changes {
+		changeAt = append(changeAt, c.At)
+	}
+	bar := newProgress(stderr, dur.Microseconds(), "online "+dag.Name)
+	s.Progress = bar.set
+	res, err := online.Run(ctx, online.Options{Backend: s, Store: online.NewMemoryStore(s), DAG: dag, Controller: ctl,
+		Workload: backend.Workload{Source: src, Duration: dur.Microseconds()}, WindowUs: windowFlag.Microseconds(),
+		Origin: s.Now(), Bound: prob.CBound(), ChangeAt: changeAt, Replan: research})
+	bar.done()
+	if err != nil {
+		return err
+	}
+	out.Windows, out.Summary, out.AfterChange, out.Final = res.Windows, res.Summary, res.AfterChange, res.Final
+	out.Events, out.ReplanMs, out.InputShifts, out.Anomalies = res.Events, res.ReplanMs, res.Shifts, res.Anomalies
+	if *asJSON {
+		b, err := json.MarshalIndent(&out, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	printOnline(stdout, &out)
+	return nil
+}
+
+// windowJSON and summaryJSON are online's Window and Summary with null for
+// NaN (a window without completed requests has no mean).
+type windowJSON struct {
+	StartS         float64  `json:"start_s"`
+	Requests       int      `json:"requests"`
+	MeanMs         *float64 `json:"mean_ms"`
+	P95Ms          *float64 `json:"p95_ms"`
+	CostPerRequest *float64 `json:"cost_per_request_usd"`
+	ConfigVersion  int      `json:"config_version"`
+	Decision       string   `json:"decision,omitempty"`
+}
+
+type summaryJSON struct {
+	Requests          int      `json:"requests"`
+	Failed            int      `json:"failed"`
+	MeanMs            *float64 `json:"mean_ms"`
+	P95Ms             *float64 `json:"p95_ms"`
+	StdMs             *float64 `json:"std_ms"`
+	CostPerRequestUSD *float64 `json:"cost_per_request_usd"`
+	BoundUSD          float64  `json:"bound_usd"`
+	Reconfigurations  int      `json:"reconfigurations"`
+	StructureChanges  int      `json:"structure_changes"`
+}
+
+func toSummaryJSON(s *online.Summary) *summaryJSON {
+	if s == nil {
+		return nil
+	}
+	return &summaryJSON{s.Requests, s.Failed, num(s.MeanMs), num(s.P95Ms), num(s.StdMs), num(s.CostPerRequestUSD), s.BoundUSD, s.Reconfigurations, s.StructureChanges}
+}
+
+func (o *onlineOutput) MarshalJSON() ([]byte, error) {
+	type plain onlineOutput
+	ws := make([]windowJSON, len(o.Windows))
+	for i, w := range o.Windows {
+		ws[i] = windowJSON{w.StartS, w.Requests, num(w.MeanMs), num(w.P95Ms), num(w.CostPerRequest), w.ConfigVersion, w.Decision}
+	}
+	return json.Marshal(struct {
+		*plain
+		Windows     []windowJSON `json:"windows"`
+		Summary     *summaryJSON `json:"summary"`
+		AfterChange *summaryJSON `json:"after_change,omitempty"`
+	}{(*plain)(o), ws, toSummaryJSON(&o.Summary), toSummaryJSON(o.AfterChange)})
+}
+
+func printOnline(w io.Writer, o *onlineOutput) {
+	mode := "controller on"
+	if !o.Controller {
+		mode = "controller off (static)"
+	}
+	fmt.Fprintf(w, "online %s on %s, %s, seed %d, workload %s\n", o.Pipeline, o.Platform, mode, o.Seed, o.Workload)
+	fmt.Fprintf(w, "offline  %s (%s), bound +%.0f %% = $%.8f per request\n", o.Offline, o.Tuner, o.Bound*100, o.BoundUSD)
+	fmt.Fprintf(w, "\n%8s %8s %10s %10s %14s %8s  %s\n", "start_s", "requests", "mean_ms", "p95_ms", "usd/request", "version", "decision")
+	for _, win := range o.Windows {
+		fmt.Fprintf(w, "%8.0f %8d %10.1f %10.1f %14.8f %8d  %s\n", win.StartS, win.Requests, win.MeanMs, win.P95Ms, win.CostPerRequest, win.ConfigVersion, win.Decision)
+	}
+	sum := func(name string, s *online.Summary) {
+		fmt.Fprintf(w, "%-12s %d requests (%d failed), mean %.1f ms, p95 %.1f ms, std %.1f ms, $%.8f per request (bound $%.8f), %d reconfigurations, %d structure changes\n",
+			name, s.Requests, s.Failed, s.MeanMs, s.P95Ms, s.StdMs, s.CostPerRequestUSD, s.BoundUSD, s.Reconfigurations, s.StructureChanges)
+	}
+	fmt.Fprintln(w)
+	sum("summary", &o.Summary)
+	if o.AfterChange != nil {
+		sum("after change", o.AfterChange)
+	}
+	fmt.Fprintf(w, "final        %s\n", o.Final)
+	for _, e := range o.Events {
+		fmt.Fprintf(w, "event        %s\n", e)
+	}
+}
