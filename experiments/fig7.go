@@ -1,0 +1,167 @@
+package experiments
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/traces"
+)
+
+// fig7: overall performance (paper §4.2, Figure 7): each tuner's configuration
+// for each pipeline and bound, replayed under a trace-driven stream; box plots
+// of end-to-end latency.
+type fig7 struct{}
+
+func init() { register(fig7{}) }
+
+func (fig7) Name() string  { return "fig7" }
+func (fig7) Title() string { return "overall performance under a trace-driven stream (Figure 7)" }
+
+// fig7Select maps one function of the synthetic Azure-like trace onto the
+// pipeline: the 10th busiest, about one request per second.
+const fig7Select = "rank:10"
+
+func (fig7) Cells(mode Mode, seeds int) []Cell {
+	return tuningCells("fig7", allPipelines, paperBounds, seeds)
+}
+
+func (fig7) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
+	minutes := 10
+	if env.Mode == Full {
+		minutes = 60
+	}
+	pipe, bound := c.Param("pipeline"), cellBound(c)
+	dag, err := env.Pipeline(pipe)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Row
+	for _, name := range env.tunerList(true) {
+		o, err := env.tune(ctx, pipe, name, bound, c.Seed)
+		if err != nil {
+			return nil, err
+		}
+		if o.Config == nil {
+			continue
+		}
+		s, err := sim.New(env.Platform, dag, c.Seed^0x66696737)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Apply(ctx, o.Config); err != nil {
+			return nil, err
+		}
+		src, err := traces.Open("synthetic", traces.Options{Seed: c.Seed, Duration: int64(minutes) * 60e6, Select: fig7Select})
+		if err != nil {
+			return nil, err
+		}
+		st, err := s.Run(ctx, backend.Workload{Source: src}, nil)
+		if err != nil {
+			return nil, err
+		}
+		base := Row{Pipeline: pipe, Tuner: name, Bound: bound, X: nan}
+		add := func(metric string, v float64) {
+			r := base
+			r.Metric, r.Value = metric, v
+			rows = append(rows, r)
+		}
+		add("mean_ms", st.E2E.Mean)
+		add("p50_ms", st.E2E.P50)
+		add("p95_ms", st.E2E.P95)
+		add("p99_ms", st.E2E.P99)
+		add("cost_per_request_usd", st.CostUSD/float64(max(st.Requests, 1)))
+		add("failed_share", float64(st.Failed)/float64(max(st.Requests, 1)))
+		add("c_bound_usd", o.CBound)
+	}
+	return rows, nil
+}
+
+func (fig7) Summarize(rows []Row, figs *Figures) (*Section, error) {
+	sec := &Section{Title: "overall performance under a trace-driven stream (Figure 7)"}
+	seen := uniq(rows, func(r *Row) string { return r.Tuner })
+	sec.Text = "Each tuner tunes on the reference clip (1080p, 5 s, two faces); its configuration then serves the " + fig7Select +
+		" function of the synthetic Azure-like trace (about one request per second) with clips drawn from the 50-clip catalogue (360p–1080p, 0–4 faces). " +
+		"The boxes summarise, over seeds, each run's mean end-to-end latency." + missingTuners(seen)
+	sec.Table = [][]string{{"pipeline", "bound", "tuner", "mean (ms)", "p95 (ms)", "cost per request ($)", "within bound", "failed requests"}}
+	for _, p := range allPipelines {
+		for _, b := range paperBounds {
+			for _, t := range seen {
+				f := func(m string) float64 {
+					return mean(values(filter(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t && r.Metric == m })))
+				}
+				within := "yes"
+				if f("cost_per_request_usd") > f("c_bound_usd")*(1+1e-9) {
+					within = "no"
+				}
+				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), t, fmt.Sprintf("%.0f", f("mean_ms")), fmt.Sprintf("%.0f", f("p95_ms")),
+					fmt.Sprintf("%.6f", f("cost_per_request_usd")), within, fmt.Sprintf("%.1f %%", 100*f("failed_share"))})
+			}
+		}
+	}
+	// Headline: ConfigNavigator against the better of CharmSeeker and
+	// Aquatope, mean over pipelines and bounds, per seed.
+	var imp []float64
+	for _, seed := range uniq(rows, func(r *Row) string { return fmt.Sprint(r.Seed) }) {
+		var xs []float64
+		for _, p := range allPipelines {
+			for _, b := range paperBounds {
+				get := func(t string) float64 {
+					return mean(values(filter(rows, func(r *Row) bool {
+						return r.Pipeline == p && r.Bound == b && r.Tuner == t && r.Metric == "mean_ms" && fmt.Sprint(r.Seed) == seed
+					})))
+				}
+				best := math.Min(get("charmseeker"), get("aquatope"))
+				if nav := get("navigator"); !math.IsNaN(nav) && !math.IsNaN(best) {
+					xs = append(xs, 100*(best-nav)/best)
+				}
+			}
+		}
+		imp = append(imp, mean(xs))
+	}
+	sec.Headlines = []Headline{headline("mean latency improvement over the better of CharmSeeker and Aquatope", math.NaN(), imp, "%", 5,
+		"the paper: 20–50 % in most cases at the same cost bound")}
+	var panels []*plot.Plot
+	for _, p := range allPipelines {
+		pl := newPlot(p, "cost bound above the minimum", "mean end-to-end latency (s)")
+		var ticks []plot.Tick
+		for bi, b := range paperBounds {
+			ticks = append(ticks, plot.Tick{Value: float64(bi)*float64(len(seen)+1) + float64(len(seen)-1)/2, Label: fmt.Sprintf("+%.0f %%", b*100)})
+			for k, t := range seen {
+				vals := values(filter(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t && r.Metric == "mean_ms" }))
+				var v plotter.Values
+				for _, x := range vals {
+					if !math.IsNaN(x) {
+						v = append(v, x/1000)
+					}
+				}
+				if len(v) == 0 {
+					continue
+				}
+				bp, err := plotter.NewBoxPlot(vg.Points(7), float64(bi)*float64(len(seen)+1)+float64(k), v)
+				if err != nil {
+					return nil, err
+				}
+				bp.FillColor = colour(k)
+				pl.Add(bp)
+				if bi == 0 {
+					pl.Legend.Add(t, swatch{colour(k)})
+				}
+			}
+		}
+		pl.X.Tick.Marker = plot.ConstantTicks(ticks)
+		panels = append(panels, pl)
+	}
+	f, err := figs.Save("fig7", 14*vg.Centimeter, 11*vg.Centimeter, panels...)
+	if err != nil {
+		return nil, err
+	}
+	sec.Figures = []string{f}
+	return sec, nil
+}
