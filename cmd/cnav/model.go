@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/measure"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/platform"
 )
@@ -43,6 +44,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	modelFile := fs.String("model", "", "eval: the model file (default: train in memory first)")
 	pipeName := fs.String("pipeline", "", "eval: report this pipeline's functions (default: every built-in function)")
 	asJSON := fs.Bool("json", false, "eval: print JSON")
+	measuredDir := fs.String("measured", "", "eval: compare the model (--model, default "+defaultModelPath+") and the simulator with the measured tables in DIR")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -90,6 +92,13 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return nil
 	}
 
+	if *measuredDir != "" {
+		path := *modelFile
+		if path == "" {
+			path = defaultModelPath
+		}
+		return evalMeasured(ctx, plat, path, *measuredDir, *seed, *asJSON, stdout)
+	}
 	fns, err := evalFunctions(*pipeName) // before the long part: a bad pipeline fails fast
 	if err != nil {
 		return err
@@ -340,4 +349,86 @@ func evalJSON(m *model.Model, r *model.Report, ml map[string]bool) any {
 		Note                string     `json:"note"`
 	}{name, fp, info, r.MemoryMB, toErrorsJSON(&r.Validation, r.MemoryMB), r.ValidationFunctions, fns, num(nonML), num(isML), r.Failed,
 		"mean absolute percentage errors; pipeline functions measured alone on the reference clip, never trained on"}
+}
+
+// evalMeasured is cnav model eval --measured DIR: the prediction model and
+// the simulator's ground truth against real measurements.
+func evalMeasured(ctx context.Context, plat *platform.Profile, modelPath, dir string, seed uint64, asJSON bool, stdout io.Writer) error {
+	tables, err := measure.LoadDir(dir)
+	if err != nil {
+		return err
+	}
+	m, err := model.LoadFile(modelPath, plat)
+	if err != nil {
+		return err
+	}
+	pts, skipped, err := measure.Check(ctx, plat, tables, m, seed)
+	if err != nil {
+		return err
+	}
+	avg := func(get func(*measure.CheckPoint) float64) *float64 {
+		var s float64
+		n := 0
+		for i := range pts {
+			if v := get(&pts[i]); !math.IsNaN(v) {
+				s += v
+				n++
+			}
+		}
+		if n == 0 {
+			return nil
+		}
+		return num(s / float64(n))
+	}
+	simErr := avg(func(p *measure.CheckPoint) float64 { return p.SimErrPct })
+	simKS := avg(func(p *measure.CheckPoint) float64 { return p.SimKS })
+	modelErr := avg(func(p *measure.CheckPoint) float64 { return p.ModelErr })
+	modelKS := avg(func(p *measure.CheckPoint) float64 { return p.ModelKS })
+	if asJSON {
+		type pointJSON struct {
+			Function   string   `json:"function"`
+			MemoryMB   int      `json:"memory_mb"`
+			N          int      `json:"measured_samples"`
+			MeasuredMs float64  `json:"measured_mean_ms"`
+			SimMs      *float64 `json:"sim_mean_ms"`
+			SimErrPct  *float64 `json:"sim_err_pct"`
+			SimKS      *float64 `json:"sim_ks"`
+			ModelMs    *float64 `json:"model_mean_ms"`
+			ModelErr   *float64 `json:"model_err_pct"`
+			ModelKS    *float64 `json:"model_ks"`
+		}
+		ps := make([]pointJSON, len(pts))
+		for i, p := range pts {
+			ps[i] = pointJSON{p.Function, p.MemoryMB, p.N, p.MeasuredMs, num(p.SimMs), num(p.SimErrPct), num(p.SimKS), num(p.ModelMs), num(p.ModelErr), num(p.ModelKS)}
+		}
+		b, _ := json.MarshalIndent(struct {
+			Dir         string      `json:"measured_dir"`
+			Model       string      `json:"model"`
+			Points      []pointJSON `json:"points"`
+			SimErrPct   *float64    `json:"sim_mean_err_pct"`
+			SimKS       *float64    `json:"sim_mean_ks"`
+			ModelErrPct *float64    `json:"model_mean_err_pct"`
+			ModelKS     *float64    `json:"model_mean_ks"`
+			Skipped     []string    `json:"skipped_functions,omitempty"`
+		}{dir, modelPath, ps, simErr, simKS, modelErr, modelKS, skipped}, "", "  ")
+		_, err := fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	fmt.Fprintf(stdout, "measured tables in %s against the simulator's model and the prediction model %s\n", dir, modelPath)
+	fmt.Fprintf(stdout, "error: |mean − measured mean| / measured mean; KS: two-sample Kolmogorov–Smirnov distance (%d draws against the measured samples)\n\n", measure.CheckDraws)
+	fmt.Fprintf(stdout, "%-18s %7s %3s %12s %12s %8s %6s %12s %8s %6s\n", "function", "MB", "n", "measured ms", "sim ms", "sim err%", "sim KS", "model ms", "mod err%", "mod KS")
+	for _, p := range pts {
+		fmt.Fprintf(stdout, "%-18s %7d %3d %12.1f %12.1f %8s %6.2f %12.1f %8s %6.2f\n", p.Function, p.MemoryMB, p.N, p.MeasuredMs, p.SimMs, pct(p.SimErrPct), p.SimKS, p.ModelMs, pct(p.ModelErr), p.ModelKS)
+	}
+	f := func(v *float64, format string) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf(format, *v)
+	}
+	fmt.Fprintf(stdout, "\naverage: simulator error %s %%, KS %s; prediction model error %s %%, KS %s\n", f(simErr, "%.1f"), f(simKS, "%.2f"), f(modelErr, "%.1f"), f(modelKS, "%.2f"))
+	if len(skipped) > 0 {
+		fmt.Fprintf(stdout, "skipped (no built-in twin): %v\n", skipped)
+	}
+	return nil
 }
