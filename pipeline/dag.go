@@ -351,3 +351,29 @@ func disconnected(n int, succs, preds [][]int) []int {
 	}
 	return lost
 }
+
+// WithTables returns a copy of the DAG in which every function with a
+// measured table (looked up by its built-in model name, then by its node
+// name) is table-driven: the simulator times it from the table. Its
+// basic-operation profile is kept, so profiling (ConfigNavigator's input)
+// still sees the modelled twin's features. It also returns the functions left
+// on their model. The copy is named name.
+func (d *DAG) WithTables(name string, tables map[string]*fnmodel.Table) (*DAG, []string) {
+	c := *d
+	c.Name = name
+	c.Nodes = append([]Node(nil), d.Nodes...)
+	var left []string
+	for i := range c.Nodes {
+		nd := &c.Nodes[i]
+		t := tables[nd.Model]
+		if t == nil {
+			t = tables[nd.Name]
+		}
+		if t == nil {
+			left = append(left, nd.Name)
+			continue
+		}
+		nd.Table = t
+	}
+	return &c, left
+}

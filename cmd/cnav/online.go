@@ -56,7 +56,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tunerName := fs.String("tuner", "navigator", "tuner that finds the offline configuration")
 	cfgFlag := fs.String("config", "", "offline configuration fn=MB,… instead of tuning")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model")
-	platFile := fs.String("platform", "", "platform profile file")
+	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the built-in profile with the measured tables in DIR (cnav measure; results/reference/measured)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -83,11 +83,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if !slices.Contains(tuners.Names(), *tunerName) {
 		return usagef("online: unknown tuner %q (known: %s)", *tunerName, strings.Join(tuners.Names(), ", "))
 	}
-	plat, err := loadPlatform(*platFile)
-	if err != nil {
-		return err
-	}
-	dag, err := loadPipeline(*pipeName)
+	plat, dag, err := loadSetup(*platFile, *pipeName, stderr)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
+	"github.com/confignav/confignav/measure"
+	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
 )
 
@@ -62,4 +65,36 @@ func loadPlatform(path string) (*platform.Profile, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return p, nil
+}
+
+// loadSetup reads --platform and --pipeline together. --platform
+// measured:DIR is the built-in profile with every function that has a
+// measured table in DIR (measure.LoadDir) made table-driven; functions
+// without one stay on their model and are named on stderr.
+func loadSetup(platFlag, pipeName string, stderr io.Writer) (*platform.Profile, *pipeline.DAG, error) {
+	dir, measured := strings.CutPrefix(platFlag, "measured:")
+	if !measured {
+		plat, err := loadPlatform(platFlag)
+		if err != nil {
+			return nil, nil, err
+		}
+		dag, err := loadPipeline(pipeName)
+		return plat, dag, err
+	}
+	if dir == "" {
+		return nil, nil, usagef("--platform measured:DIR needs a directory")
+	}
+	tables, err := measure.LoadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	dag, err := loadPipeline(pipeName)
+	if err != nil {
+		return nil, nil, err
+	}
+	dag, left := dag.WithTables(dag.Name, tables)
+	if len(left) > 0 {
+		fmt.Fprintf(stderr, "cnav: no measured table in %s for %v: they stay on the modelled platform\n", dir, left)
+	}
+	return platform.Default(), dag, nil
 }

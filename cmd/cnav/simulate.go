@@ -72,7 +72,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Uint64("seed", 1, "random seed: same seed, same output")
 	asJSON := fs.Bool("json", false, "print a JSON summary")
 	records := fs.String("records", "", "write every invocation record to FILE (.csv or .parquet)")
-	platFile := fs.String("platform", "", "platform profile file (default: built-in AWS Lambda profile)")
+	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the built-in profile with the measured tables in DIR (cnav measure; results/reference/measured)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -83,11 +83,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return usagef("simulate: --duration: %v", err)
 	}
-	plat, err := loadPlatform(*platFile)
-	if err != nil {
-		return err
-	}
-	dag, err := loadPipeline(*pipeName)
+	plat, dag, err := loadSetup(*platFile, *pipeName, stderr)
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1, "random seed")
 	asJSON := fs.Bool("json", false, "print a JSON result")
 	evalFile := fs.String("evaluations", "", "write every evaluated configuration to FILE (.json or .csv)")
-	platFile := fs.String("platform", "", "platform profile file")
+	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the built-in profile with the measured tables in DIR (cnav measure; results/reference/measured)")
 	rate := fs.Float64("rate", 1, "request rate of the measurement workload, per second")
 	window := fs.Duration("window", 30*time.Second, "how long one measurement streams requests (the paper: ~30 s)")
 	warmup := fs.Duration("warmup", -1, "requests streamed after a memory change before each measured window, charged but not observed (default: half of --window)")
@@ -97,11 +97,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !(*rate > 0) || *window <= 0 || *confirm <= 0 || *samples < 1 {
 		return usagef("tune: --rate, --window, --confirm and --samples must be positive")
 	}
-	plat, err := loadPlatform(*platFile)
-	if err != nil {
-		return err
-	}
-	dag, err := loadPipeline(*pipeName)
+	plat, dag, err := loadSetup(*platFile, *pipeName, stderr)
 	if err != nil {
 		return err
 	}
