@@ -3,6 +3,7 @@ package experiments
 import (
 	"sync"
 
+	"github.com/confignav/confignav/fnmodel"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
@@ -16,6 +17,9 @@ type Env struct {
 	// Model loads ConfigNavigator's prediction model for a platform; nil
 	// leaves ConfigNavigator out.
 	Model func(p *platform.Profile) (*model.Model, error)
+	// Measured are the measured tables of the measured platform, by function
+	// (nil: the measured experiment's cells fail and say so).
+	Measured map[string]*fnmodel.Table
 
 	mu    sync.Mutex
 	dags  map[string]*pipeline.DAG

@@ -112,7 +112,7 @@ func register(e Experiment) { registry[e.Name()] = e }
 
 // Names lists the experiments in report order.
 func Names() []string {
-	order := []string{"fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret"}
+	order := []string{"fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret", "measured"}
 	var out []string
 	for _, n := range order {
 		if _, ok := registry[n]; ok {

@@ -28,10 +28,12 @@ func init() {
 	register(table5{})
 }
 
-func (fig8) Name() string    { return "fig8" }
-func (fig8) Title() string   { return "prediction model error by memory (Figure 8)" }
-func (table5) Name() string  { return "table5" }
-func (table5) Title() string { return "prediction error of the face-beautification functions (Table 5)" }
+func (fig8) Name() string   { return "fig8" }
+func (fig8) Title() string  { return "prediction model error by memory (Figure 8)" }
+func (table5) Name() string { return "table5" }
+func (table5) Title() string {
+	return "prediction error of the face-beautification functions (Table 5)"
+}
 
 // The evaluation is deterministic (the model file fixes every seed), so each
 // experiment is one cell.

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/confignav/confignav/fnmodel"
 	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/platform"
@@ -37,6 +38,9 @@ type Options struct {
 	// Model loads ConfigNavigator's prediction model for a platform (nil:
 	// the navigator, fig8 and table5 fail their cells and the report says so).
 	Model func(p *platform.Profile) (*model.Model, error)
+	// Measured are the measured platform's tables (nil: the measured
+	// experiment fails its cells).
+	Measured map[string]*fnmodel.Table
 }
 
 // CodeVersion identifies the code that computes cells: the VCS revision the
@@ -177,7 +181,7 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 		return 0, 0, err
 	}
 	env := NewEnv(opts.Platform, opts.Mode)
-	env.Model = opts.Model
+	env.Model, env.Measured = opts.Model, opts.Measured
 	var todo []Cell
 	for _, c := range cells {
 		if _, err := os.Stat(cellPath(opts.Out, c, version)); err == nil {

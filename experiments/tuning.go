@@ -86,6 +86,9 @@ func (e *Env) tune(ctx context.Context, pipe, name string, bound float64, seed u
 
 // dagFor loads a pipeline by name, including fig2's 3-function pipelines.
 func (e *Env) dagFor(pipe string) (*pipeline.DAG, error) {
+	if name, ok := strings.CutPrefix(pipe, measuredPrefix); ok {
+		return e.measuredDAG(name)
+	}
 	for shape, spec := range fig2Specs {
 		if pipe == shape+"3" {
 			return compile(spec)

@@ -11,6 +11,9 @@ import (
 // defaultModelPath is the committed model trained on the default platform.
 var defaultModelPath = filepath.Join("results", "reference", "model.json")
 
+// defaultMeasuredDir holds the committed measured tables.
+var defaultMeasuredDir = filepath.Join("results", "reference", "measured")
+
 // loadPredictor reads ConfigNavigator's prediction model, checked against the
 // platform it will predict for.
 func loadPredictor(path string, plat *platform.Profile) (navigator.Predictor, error) {

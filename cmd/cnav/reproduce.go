@@ -13,6 +13,7 @@ import (
 
 	"github.com/confignav/confignav/experiments"
 	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/measure"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/platform"
 )
@@ -30,6 +31,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print summary.json instead of the report path")
 	platFile := fs.String("platform", "", "platform profile file")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
+	measuredDir := fs.String("measured", defaultMeasuredDir, "measured tables of the measured platform (\"\": none)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,6 +48,11 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat,
 		Model: func(p *platform.Profile) (*model.Model, error) { return model.LoadFile(*modelFile, p) }}
+	if *measuredDir != "" {
+		if opts.Measured, err = measure.LoadDir(*measuredDir); err != nil {
+			return err
+		}
+	}
 	if *only != "" {
 		for _, n := range strings.Split(*only, ",") {
 			if _, err := experiments.Lookup(strings.TrimSpace(n)); err != nil {

@@ -1,0 +1,244 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/measure"
+	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/video"
+)
+
+// measuredExp repeats the claims that rest on the platform model on the
+// measured platform (DESIGN.md §3, the honesty rule): every function with a
+// table in results/reference/measured is timed from real measurements of the
+// real function (functions/, cnav measure) instead of the model. Three parts:
+// how far the model is from the measurements (the simulator's ground truth
+// and the navigator's prediction model, mean error and KS distance), the
+// stairs of Figure 3, and every tuner's regret on face-detection.
+type measuredExp struct{}
+
+func init() { register(measuredExp{}) }
+
+func (measuredExp) Name() string { return "measured" }
+func (measuredExp) Title() string {
+	return "the measured platform: model against reality, stairs and regret (new)"
+}
+
+// measuredPrefix names a pipeline on the measured platform in cell
+// parameters and tuning caches.
+const measuredPrefix = "measured:"
+
+var measuredBounds = []float64{0.3, 0.5}
+
+func (measuredExp) Cells(mode Mode, seeds int) []Cell {
+	cells := []Cell{{Experiment: "measured", Params: Params(map[string]string{"part": "check"}), Seed: 1}}
+	for _, p := range []string{"face-detection", "face-beautification", "autoclip"} {
+		cells = append(cells, Cell{Experiment: "measured", Params: Params(map[string]string{"part": "stairs", "pipeline": p}), Seed: 1})
+	}
+	for _, b := range measuredBounds {
+		for s := 1; s <= seeds; s++ {
+			cells = append(cells, Cell{Experiment: "measured", Params: Params(map[string]string{"part": "regret", "pipeline": "face-detection", "bound": fmt.Sprint(b)}), Seed: uint64(s)})
+		}
+	}
+	return cells
+}
+
+// measuredDAG is a built-in pipeline on the measured platform.
+func (e *Env) measuredDAG(name string) (*pipeline.DAG, error) {
+	if len(e.Measured) == 0 {
+		return nil, errors.New("experiments: no measured tables (reproduce --measured DIR; the committed ones are in results/reference/measured)")
+	}
+	base, err := e.Pipeline(name)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := base.WithTables(measuredPrefix+name, e.Measured)
+	return d, nil
+}
+
+func (measuredExp) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
+	switch c.Param("part") {
+	case "check":
+		m, err := env.model()
+		if err != nil {
+			m = nil // the simulator's side is still worth reporting
+		}
+		if len(env.Measured) == 0 {
+			return nil, errors.New("experiments: no measured tables")
+		}
+		pts, _, err := measure.Check(ctx, env.Platform, env.Measured, m, c.Seed)
+		if err != nil {
+			return nil, err
+		}
+		var rows []Row
+		for _, p := range pts {
+			for _, v := range []struct {
+				metric string
+				value  float64
+			}{{"measured_ms", p.MeasuredMs}, {"sim_err_pct", p.SimErrPct}, {"sim_ks", p.SimKS}, {"model_err_pct", p.ModelErr}, {"model_ks", p.ModelKS}} {
+				rows = append(rows, Row{Platform: "measured", Series: p.Function, X: float64(p.MemoryMB), Metric: v.metric, Value: v.value, Bound: nan})
+			}
+		}
+		return rows, nil
+	case "stairs":
+		dag, err := env.measuredDAG(c.Param("pipeline"))
+		if err != nil {
+			return nil, err
+		}
+		var grid []int
+		for m := 128; m <= 4096; m += fig3Step {
+			grid = append(grid, m)
+		}
+		in := video.Reference
+		in.Faces = 2
+		o, err := env.truth(dag, grid, in, 64, c.Seed)
+		if err != nil {
+			return nil, err
+		}
+		var rows []Row
+		for _, m := range grid {
+			cfg := backend.Config{}
+			for _, n := range dag.Names() {
+				cfg[n] = m
+			}
+			t, err := o.Evaluate(cfg)
+			if err != nil {
+				return nil, err
+			}
+			if t.Fits {
+				rows = append(rows, Row{Platform: "measured", Pipeline: c.Param("pipeline"), X: float64(m), Metric: "latency_ms", Value: t.LatencyMs, Bound: nan})
+			}
+		}
+		return rows, nil
+	case "regret":
+		pipe := c.Param("pipeline")
+		var rows []Row
+		for _, name := range env.tunerList(true) {
+			o, err := env.tune(ctx, measuredPrefix+pipe, name, cellBound(c), c.Seed)
+			if err != nil {
+				return nil, err
+			}
+			feas := 0.0
+			if o.Feasible {
+				feas = 1
+			}
+			for _, m := range []struct {
+				name string
+				v    float64
+			}{{"regret", o.Regret()}, {"feasible", feas}, {"latency_ms", o.Truth.LatencyMs}} {
+				rows = append(rows, Row{Platform: "measured", Pipeline: pipe, Tuner: name, Bound: o.Bound, X: nan, Metric: m.name, Value: m.v})
+			}
+		}
+		return rows, nil
+	}
+	return nil, fmt.Errorf("experiments: measured: unknown part %q", c.Param("part"))
+}
+
+func (measuredExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
+	sec := &Section{Title: "the measured platform: model against reality, stairs and regret (new)"}
+	var b strings.Builder
+	b.WriteString("Every function with a table in the measured directory (results/reference/measured by default: the real " +
+		"functions of functions/ measured under Lambda's CPU share on a 2-vCPU machine, 360p 1-s clip; see its README) is timed from " +
+		"its measurements, scaled to other clips by the model's scale factors. ConfigNavigator still profiles the modelled twin, so its " +
+		"features do not describe the real function: the first table says how far apart they are.\n\n")
+	// Part 1: model against reality, averaged over memory per function.
+	fns := uniq(filter(rows, func(r *Row) bool { return r.Metric == "sim_err_pct" }), func(r *Row) string { return r.Series })
+	sort.Strings(fns)
+	tbl := [][]string{{"function", "sizes", "simulator mean error (%)", "simulator KS", "prediction model mean error (%)", "prediction model KS"}}
+	avg := func(fn, metric string) float64 {
+		var xs []float64
+		for _, r := range rows {
+			if r.Series == fn && r.Metric == metric && !math.IsNaN(r.Value) {
+				xs = append(xs, r.Value)
+			}
+		}
+		return mean(xs)
+	}
+	var simErrs, modelErrs []float64
+	for _, fn := range fns {
+		n := len(filter(rows, func(r *Row) bool { return r.Series == fn && r.Metric == "measured_ms" }))
+		se, me := avg(fn, "sim_err_pct"), avg(fn, "model_err_pct")
+		simErrs, modelErrs = append(simErrs, se), append(modelErrs, me)
+		tbl = append(tbl, []string{fn, fmt.Sprint(n), pctCell(se), fmt.Sprintf("%.2f", avg(fn, "sim_ks")), pctCell(me), fmt.Sprintf("%.2f", avg(fn, "model_ks"))})
+	}
+	b.WriteString(markdownTable(tbl))
+	// Part 2: stairs.
+	b.WriteString("\nStairs on the measured platform (every function at the same memory, as in Figure 3). The tables hold 10 sizes " +
+		"(512 MB apart above 512 MB) and the simulator interpolates linearly between them, so a stair narrower than that cannot show:\n\n")
+	st := [][]string{{"pipeline", "stair jumps above 1,769 MB", "smallest (%)", "largest (%)"}}
+	var minJ, maxJ []float64
+	for _, pipe := range []string{"face-detection", "face-beautification", "autoclip"} {
+		var ms, lat []float64
+		for _, r := range rows {
+			if r.Pipeline == pipe && r.Metric == "latency_ms" && r.Tuner == "" {
+				ms, lat = append(ms, r.X), append(lat, r.Value)
+			}
+		}
+		if len(ms) == 0 {
+			continue
+		}
+		j := stairJumps(ms, lat, 1769)
+		lo, hi := minOf(j), maxOf(j)
+		if len(j) > 0 {
+			minJ, maxJ = append(minJ, lo), append(maxJ, hi)
+		}
+		st = append(st, []string{pipe, fmt.Sprint(len(j)), pctCell(lo), pctCell(hi)})
+	}
+	b.WriteString(markdownTable(st))
+	b.WriteString("\nRegret on face-detection against the exhaustive optimum of the measured platform:\n")
+	sec.Text = b.String()
+	// Part 3: regret.
+	header := []string{"tuner"}
+	for _, bd := range measuredBounds {
+		header = append(header, fmt.Sprintf("+%.0f %% median regret", bd*100))
+	}
+	sec.Table = [][]string{append(header, "feasible answers")}
+	for _, t := range uniq(filter(rows, func(r *Row) bool { return r.Metric == "regret" }), func(r *Row) string { return r.Tuner }) {
+		row := []string{t}
+		for _, bd := range measuredBounds {
+			rs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Bound == bd && r.Metric == "regret" })
+			row = append(row, fmt.Sprintf("%.2f %%", 100*median(values(rs))))
+		}
+		fs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "feasible" })
+		nf := 0
+		for _, r := range fs {
+			if r.Value == 1 {
+				nf++
+			}
+		}
+		sec.Table = append(sec.Table, append(row, fmt.Sprintf("%d/%d", nf, len(fs))))
+		if t == "navigator" {
+			rs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "regret" && !math.IsNaN(r.Value) })
+			var perSeed []float64
+			for _, seed := range uniq(rs, func(r *Row) string { return fmt.Sprint(r.Seed) }) {
+				perSeed = append(perSeed, 100*median(values(filter(rs, func(r *Row) bool { return fmt.Sprint(r.Seed) == seed }))))
+			}
+			sec.Headlines = append(sec.Headlines, headline("median regret of navigator on the measured platform", math.NaN(), perSeed, "%", 10, "face-detection, +30/50 %"))
+		}
+	}
+	sec.Headlines = append(sec.Headlines,
+		Headline{Name: "simulator's mean error against the measurements", Paper: nan, Ours: median(simErrs), Low: nan, High: nan, Unit: "%", Note: "median over functions of the per-function mean"},
+		Headline{Name: "prediction model's mean error against the measurements", Paper: nan, Ours: median(modelErrs), Low: nan, High: nan, Unit: "%", Note: "median over functions; features from the modelled twin"},
+		Headline{Name: "smallest stair jump, measured platform", Paper: 14.75, Ours: minOf(minJ), Low: nan, High: nan, Unit: "%"},
+		Headline{Name: "largest stair jump, measured platform", Paper: 38.02, Ours: maxOf(maxJ), Low: nan, High: nan, Unit: "%"},
+	)
+	return sec, nil
+}
+
+// markdownTable renders rows (the first is the header) as a markdown table.
+func markdownTable(rows [][]string) string {
+	var b strings.Builder
+	for i, r := range rows {
+		b.WriteString("| " + strings.Join(r, " | ") + " |\n")
+		if i == 0 {
+			b.WriteString("|" + strings.Repeat("---|", len(r)) + "\n")
+		}
+	}
+	return b.String()
+}
