@@ -19,24 +19,36 @@ go build -o bin/cnav ./cmd/cnav
 case "${1:-main}" in
 test)
 	shift || true
+	# The real video functions' tests need ffmpeg (Debian's package).
+	./functions/install-deps.sh
 	echo "== go vet"
 	go vet ./...
 	echo "== go test"
 	go test -count=1 "$@" ./...
+	# A short run of every fuzz target (go test -fuzz takes one target of one
+	# package at a time); the corpora under testdata/fuzz run in go test above.
+	echo "== fuzz (${CNAV_FUZZTIME:=5s} each)"
+	for target in traces:FuzzAzure2019 traces:FuzzAzure2021 traces:FuzzDurationsMemory traces:FuzzCatalogue \
+		traces:FuzzParseChange traces:FuzzSelect traces:FuzzReadParquet traces:FuzzRLE pipeline:FuzzParseCompile \
+		navigator/model:FuzzLoad live:FuzzParseReport; do
+		pkg="${target%%:*}" name="${target##*:}"
+		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$CNAV_FUZZTIME" "./$pkg" >/dev/null ||
+			{ echo "fuzz $pkg $name failed: rerun go test -run '^$' -fuzz '^${name}\$' ./$pkg" >&2; exit 1; }
+		echo "ok   $pkg $name"
+	done
 	;;
 main)
-	# Until the experiments land (issue 6), the main job is a demonstration
-	# run of every built-in pipeline on the simulated platform.
-	mkdir -p results/latest
-	for p in face-detection face-beautification autoclip; do
-		echo "== $p"
-		bin/cnav simulate --pipeline "$p" --rate 2 --duration 10m --memory-all 3008 --seed 1 \
-			--records "results/latest/$p-records.parquet"
-	done
-	echo "records written to results/latest/"
+	# The main job: every figure and table of the paper in quick mode, on the
+	# embedded default data (synthetic trace, built-in pipelines, committed
+	# prediction model and measured tables), then the regression gate.
+	shift || true
+	bin/cnav reproduce --quick --out results/latest "$@"
+	bin/cnav check --against results/reference/summary.json --summary results/latest/summary.json ||
+		echo "run.sh: some headline numbers moved beyond their tolerance from results/reference (see above)" >&2
+	echo "report: results/latest/report.md"
 	;;
 *)
-	echo "usage: ./run.sh [test]" >&2
+	echo "usage: ./run.sh [test [go test flags]] | ./run.sh [main [cnav reproduce flags]]" >&2
 	exit 2
 	;;
 esac
