@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/video"
 )
 
@@ -40,13 +41,19 @@ func (fig3) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	return env.stairs(dag, dag.Name, c.Seed)
+}
+
+// stairs sweeps every function of dag at the same memory on the ground
+// truth, labelling rows with pipeline name.
+func (e *Env) stairs(dag *pipeline.DAG, name string, seed uint64) ([]Row, error) {
 	var grid []int
 	for m := 128; m <= 4096; m += fig3Step {
 		grid = append(grid, m)
 	}
 	in := video.Reference
 	in.Faces = 2
-	o, err := env.truth(dag, grid, in, 64, c.Seed)
+	o, err := e.truth(dag, grid, in, 64, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +71,8 @@ func (fig3) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 			continue
 		}
 		rows = append(rows,
-			Row{Pipeline: dag.Name, X: float64(m), Metric: "latency_ms", Value: t.LatencyMs, Bound: nan},
-			Row{Pipeline: dag.Name, X: float64(m), Metric: "cost_usd", Value: t.CostUSD, Bound: nan})
+			Row{Pipeline: name, X: float64(m), Metric: "latency_ms", Value: t.LatencyMs, Bound: nan},
+			Row{Pipeline: name, X: float64(m), Metric: "cost_usd", Value: t.CostUSD, Bound: nan})
 	}
 	return rows, nil
 }

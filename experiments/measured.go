@@ -8,10 +8,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/measure"
 	"github.com/confignav/confignav/pipeline"
-	"github.com/confignav/confignav/video"
 )
 
 // measuredExp repeats the claims that rest on the platform model on the
@@ -91,31 +89,11 @@ func (measuredExp) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		var grid []int
-		for m := 128; m <= 4096; m += fig3Step {
-			grid = append(grid, m)
+		rows, err := env.stairs(dag, c.Param("pipeline"), c.Seed)
+		for i := range rows {
+			rows[i].Platform = "measured"
 		}
-		in := video.Reference
-		in.Faces = 2
-		o, err := env.truth(dag, grid, in, 64, c.Seed)
-		if err != nil {
-			return nil, err
-		}
-		var rows []Row
-		for _, m := range grid {
-			cfg := backend.Config{}
-			for _, n := range dag.Names() {
-				cfg[n] = m
-			}
-			t, err := o.Evaluate(cfg)
-			if err != nil {
-				return nil, err
-			}
-			if t.Fits {
-				rows = append(rows, Row{Platform: "measured", Pipeline: c.Param("pipeline"), X: float64(m), Metric: "latency_ms", Value: t.LatencyMs, Bound: nan})
-			}
-		}
-		return rows, nil
+		return rows, err
 	case "regret":
 		pipe := c.Param("pipeline")
 		var rows []Row
@@ -205,14 +183,7 @@ func (measuredExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			rs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Bound == bd && r.Metric == "regret" })
 			row = append(row, fmt.Sprintf("%.2f %%", 100*median(values(rs))))
 		}
-		fs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "feasible" })
-		nf := 0
-		for _, r := range fs {
-			if r.Value == 1 {
-				nf++
-			}
-		}
-		sec.Table = append(sec.Table, append(row, fmt.Sprintf("%d/%d", nf, len(fs))))
+		sec.Table = append(sec.Table, append(row, feasibleShare(rows, t)))
 		if t == "navigator" {
 			rs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "regret" && !math.IsNaN(r.Value) })
 			var perSeed []float64

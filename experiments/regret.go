@@ -79,14 +79,7 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			rs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Bound == b && r.Metric == "regret" })
 			row = append(row, fmt.Sprintf("%.2f %%", 100*median(values(rs))))
 		}
-		fs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "feasible" })
-		nf := 0
-		for _, r := range fs {
-			if r.Value == 1 {
-				nf++
-			}
-		}
-		row = append(row, fmt.Sprintf("%d/%d", nf, len(fs)))
+		row = append(row, feasibleShare(rows, t))
 		sec.Table = append(sec.Table, row)
 		rs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "regret" && !math.IsNaN(r.Value) })
 		vals := make(plotter.Values, len(rs))
@@ -122,4 +115,16 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 	}
 	sec.Figures = []string{f}
 	return sec, nil
+}
+
+// feasibleShare is "k/n": of tuner t's answers, how many met the bound.
+func feasibleShare(rows []Row, t string) string {
+	fs := filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "feasible" })
+	nf := 0
+	for _, r := range fs {
+		if r.Value == 1 {
+			nf++
+		}
+	}
+	return fmt.Sprintf("%d/%d", nf, len(fs))
 }
