@@ -250,6 +250,52 @@ func (n *Navigator) Research(ctx context.Context, fanout map[string]float64) (ba
 	return n.config(p, plan.Config), nil
 }
 
+// ResearchPipeline re-plans for a changed pipeline (§3.3: a function was
+// added or removed): p is the new problem, its Env able to profile the new
+// functions. Functions profiled by an earlier Tune or ResearchPipeline keep
+// their features; only new ones are profiled (charged to p.Env). The search
+// runs like Research (one round, around stored group configurations) and
+// nothing is measured. The new problem becomes the one Research re-plans.
+func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (backend.Config, error) {
+	if n.last == nil {
+		return nil, errors.New("navigator: re-search before any Tune")
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	known := map[string]backend.Features{}
+	for i, nd := range n.last.p.Pipeline.Nodes {
+		known[nd.Name] = n.last.feats[i]
+	}
+	feats := make([]backend.Features, len(p.Pipeline.Nodes))
+	for i, nd := range p.Pipeline.Nodes {
+		if f, ok := known[nd.Name]; ok {
+			feats[i] = f
+			continue
+		}
+		if nd.Profile == nil && nd.Table != nil {
+			return nil, fmt.Errorf("navigator: function %q is table-driven: it has no basic-operation profile to predict from", nd.Name)
+		}
+		f, err := p.Env.Profile(ctx, nd.Name)
+		if err != nil {
+			return nil, fmt.Errorf("navigator: profile %q: %w", nd.Name, err)
+		}
+		feats[i] = f
+	}
+	nodes, err := n.models(p, feats, nil)
+	if err != nil {
+		return nil, err
+	}
+	opts := n.last.opts
+	opts.Rounds, opts.Large, opts.Radius = 1, nil, 4
+	plan, err := Search(ctx, NewPartition(p.Pipeline), nodes, p.CBound(), opts, n.Store)
+	if err != nil {
+		return nil, err
+	}
+	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts}
+	return n.config(p, plan.Config), nil
+}
+
 // models builds the node models; instances (nil: from the environment's
 // clip) gives each node's fan-out count.
 func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances func(*pipeline.Node) int) ([]NodeModel, error) {

@@ -128,3 +128,67 @@ func BenchmarkResearch(b *testing.B) {
 		}
 	}
 }
+
+// withExtra is face-detection with one more function: a thumbnail scaler
+// between decode and encode.
+func withExtra(t testing.TB) *pipeline.DAG {
+	t.Helper()
+	base, err := pipeline.Load("face-detection")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := *base.Spec
+	spec.Name = "face-detection+thumbnail"
+	spec.Functions = append(append([]pipeline.Function(nil), spec.Functions...), pipeline.Function{Name: "thumbnail", Model: "scale"})
+	spec.Edges = append(append([]pipeline.Edge(nil), spec.Edges...), pipeline.Edge{From: "decode", To: "thumbnail"}, pipeline.Edge{From: "thumbnail", To: "encode"})
+	d, err := pipeline.Compile(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// newProblem is p for another pipeline, on a simulator of it.
+func newProblem(t testing.TB, p *tuner.Problem, d *pipeline.DAG) *tuner.Problem {
+	t.Helper()
+	s, err := sim.New(p.Platform, d, p.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := *p
+	q.Pipeline = d
+	q.Env = tuner.NewEnv(s, func(u uint64) backend.Source { return &steady{gap: 1e6} }, p.Seed)
+	return &q
+}
+
+func TestResearchPipelineProfilesOnlyTheNewFunction(t *testing.T) {
+	n, _, p, _ := tuneOnce(t, "face-detection", 3)
+	q := newProblem(t, p, withExtra(t))
+	cfg, err := n.ResearchPipeline(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg) != 5 || cfg["thumbnail"] == 0 {
+		t.Fatalf("config %s", cfg)
+	}
+	tr := q.Env.Trace()
+	if len(tr) != 1 || tr[0].Kind != "profile" || tr[0].Function != "thumbnail" {
+		t.Fatalf("re-search evaluated %+v, want one profiling run of thumbnail", tr)
+	}
+}
+
+func BenchmarkResearchAddedFunction(b *testing.B) {
+	n, _, p, _ := tuneOnce(b, "face-detection", 3)
+	d := withExtra(b)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		m := *n // each iteration re-plans from the same Tune
+		q := newProblem(b, p, d)
+		b.StartTimer()
+		if _, err := m.ResearchPipeline(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
