@@ -21,6 +21,10 @@ type Env struct {
 	// (nil: the measured experiment's cells fail and say so).
 	Measured map[string]*fnmodel.Table
 
+	// onMeasured makes every pipeline of this environment table-driven
+	// where Measured has a table (the measured copies of cells).
+	onMeasured bool
+
 	mu    sync.Mutex
 	dags  map[string]*pipeline.DAG
 	cache map[string]any
@@ -48,6 +52,7 @@ func (e *Env) Pipeline(name string) (*pipeline.DAG, error) {
 	if err != nil {
 		return nil, err
 	}
+	d = e.adapt(d)
 	e.dags[name] = d
 	return d, nil
 }
@@ -72,4 +77,14 @@ func (e *Env) Once(key string, make func() (any, error)) (any, error) {
 	}
 	e.cache[key] = v
 	return v, nil
+}
+
+// adapt puts a pipeline on this environment's platform: on the measured one,
+// every function with a measured table is timed from it.
+func (e *Env) adapt(d *pipeline.DAG) *pipeline.DAG {
+	if !e.onMeasured {
+		return d
+	}
+	m, _ := d.WithTables(d.Name, e.Measured)
+	return m
 }

@@ -110,6 +110,30 @@ var registry = map[string]Experiment{}
 
 func register(e Experiment) { registry[e.Name()] = e }
 
+// modelOnly are the experiments that have no measured-platform copy: the
+// prediction model's error is measured on the modelled platform it was
+// trained on, and "measured" is the measured platform's own section.
+var modelOnly = map[string]bool{"fig8": true, "table5": true, "measured": true}
+
+// Platforms of cells and rows.
+const (
+	PlatformModel    = "model"
+	PlatformMeasured = "measured"
+)
+
+// onPlatform is a copy of a cell on the measured platform.
+func onPlatform(c Cell, platform string) Cell {
+	kv := map[string]string{}
+	for _, p := range strings.Split(c.Params, ",") {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			kv[k] = v
+		}
+	}
+	kv["platform"] = platform
+	c.Params = Params(kv)
+	return c
+}
+
 // Names lists the experiments in report order.
 func Names() []string {
 	order := []string{"fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret", "measured"}

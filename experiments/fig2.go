@@ -50,6 +50,7 @@ func (fig2) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	dag = env.adapt(dag)
 	grid := env.Platform.Grid()
 	o, err := env.truth(dag, grid, video.Reference, 64, c.Seed)
 	if err != nil {

@@ -17,11 +17,15 @@ import (
 // directory.
 type Figures struct {
 	Dir string
+	// Suffix is appended to every figure's name (the measured platform's
+	// copies of the figures: "-measured").
+	Suffix string
 }
 
 // Save writes plots laid out in a row (one or more panels) as name.png and
 // name.svg and returns the PNG's file name.
 func (f *Figures) Save(name string, width, height vg.Length, panels ...*plot.Plot) (string, error) {
+	name += f.Suffix
 	if err := os.MkdirAll(f.Dir, 0o755); err != nil {
 		return "", err
 	}

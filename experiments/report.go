@@ -87,13 +87,31 @@ func Assemble(dirs []string, out string, names []string, meta Meta) (*Summary, e
 		if err := WriteParquet(filepath.Join(out, n+".parquet"), rs); err != nil {
 			return nil, err
 		}
-		sec, err := e.Summarize(rs, figs)
-		if err != nil {
-			return nil, fmt.Errorf("experiments: %s: %w", n, err)
-		}
 		sum.Experiments = append(sum.Experiments, n)
-		sum.Headlines[n] = sec.Headlines
-		writeSection(&b, n, e, sec)
+		// The modelled platform's section, then the measured platform's copy
+		// (same summary over the rows of the measured cells).
+		model := filter(rs, func(r *Row) bool { return r.Platform != PlatformMeasured || modelOnly[n] })
+		measured := filter(rs, func(r *Row) bool { return r.Platform == PlatformMeasured && !modelOnly[n] })
+		if len(model) > 0 {
+			sec, err := e.Summarize(model, figs)
+			if err != nil {
+				return nil, fmt.Errorf("experiments: %s: %w", n, err)
+			}
+			sum.Headlines[n] = sec.Headlines
+			writeSection(&b, n, e, sec)
+		}
+		if len(measured) > 0 {
+			sec, err := e.Summarize(measured, &Figures{Dir: out, Suffix: "-measured"})
+			if err != nil {
+				return nil, fmt.Errorf("experiments: %s on the measured platform: %w", n, err)
+			}
+			sec.Title += ", measured platform"
+			for i := range sec.Headlines {
+				sec.Headlines[i].Name += " (measured platform)"
+			}
+			sum.Headlines[n+"@"+PlatformMeasured] = sec.Headlines
+			writeSection(&b, n+"@"+PlatformMeasured, e, sec)
+		}
 	}
 	if err := atomicfile.WriteFile(filepath.Join(out, "report.md"), []byte(b.String())); err != nil {
 		return nil, err

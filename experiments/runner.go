@@ -137,7 +137,13 @@ func Plan(opts Options) ([]Cell, error) {
 		if err != nil {
 			return nil, err
 		}
-		cells = append(cells, e.Cells(opts.Mode, opts.seeds())...)
+		own := e.Cells(opts.Mode, opts.seeds())
+		cells = append(cells, own...)
+		if len(opts.Measured) > 0 && !modelOnly[n] {
+			for _, c := range own {
+				cells = append(cells, onPlatform(c, PlatformMeasured))
+			}
+		}
 	}
 	sort.SliceStable(cells, func(a, b int) bool { return cells[a].Key() < cells[b].Key() })
 	if opts.Shards > 1 {
@@ -182,6 +188,14 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 	}
 	env := NewEnv(opts.Platform, opts.Mode)
 	env.Model, env.Measured = opts.Model, opts.Measured
+	menv := NewEnv(opts.Platform, opts.Mode)
+	menv.Model, menv.Measured, menv.onMeasured = opts.Model, opts.Measured, true
+	envFor := func(c Cell) *Env {
+		if c.Param("platform") == PlatformMeasured {
+			return menv
+		}
+		return env
+	}
 	var todo []Cell
 	for _, c := range cells {
 		if _, err := os.Stat(cellPath(opts.Out, c, version)); err == nil {
@@ -206,7 +220,7 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 		go func() {
 			defer wg.Done()
 			for c := range next {
-				cerr := runCell(ctx, env, opts.Out, version, c)
+				cerr := runCell(ctx, envFor(c), opts.Out, version, c)
 				mu.Lock()
 				if cerr != nil && first == nil {
 					first = cerr
@@ -259,7 +273,10 @@ func runCell(ctx context.Context, env *Env, out, version string, c Cell) error {
 			rows[i].Seed = int64(c.Seed)
 		}
 		if rows[i].Platform == "" {
-			rows[i].Platform = "model"
+			rows[i].Platform = PlatformModel
+			if env.onMeasured {
+				rows[i].Platform = PlatformMeasured
+			}
 		}
 	}
 	b, err := json.Marshal(cellFile{Version: version, Cell: c, Rows: rows})

@@ -91,7 +91,11 @@ func (e *Env) dagFor(pipe string) (*pipeline.DAG, error) {
 	}
 	for shape, spec := range fig2Specs {
 		if pipe == shape+"3" {
-			return compile(spec)
+			d, err := compile(spec)
+			if err != nil {
+				return nil, err
+			}
+			return e.adapt(d), nil
 		}
 	}
 	return e.Pipeline(pipe)
