@@ -292,3 +292,27 @@ func TestLiveDeployDryRun(t *testing.T) {
 		}
 	}
 }
+
+// ConfigNavigator through the live code path: profiles (SimProfiler), its
+// model, and one to three confirmation runs through moto.
+func TestLiveTuneNavigatorEndToEnd(t *testing.T) {
+	srv, dep, journal := deployCLI(t, "cli-nav")
+	args := append([]string{"tune", "--binding", dep.BindingPath, "--pipeline", "face-detection", "--tuner", "navigator",
+		"--model", filepath.Join("..", "..", "results", "reference", "model.json"),
+		"--bound", "0.3", "--window", "150ms", "--rate", "20", "--c-min", "0.001", "--json"}, fast(srv.URL, journal)...)
+	out, errOut, err := cnavLive(t, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	var o liveTuneOutput
+	if err := json.Unmarshal([]byte(out), &o); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if o.Config == nil || len(o.Config) != 4 {
+		t.Fatalf("output:\n%s", out)
+	}
+	// 4 profiling runs and 1–3 confirmation pipeline runs.
+	if o.Evaluations < 5 || o.Evaluations > 7 {
+		t.Errorf("%d evaluations, want 5–7:\n%s", o.Evaluations, out)
+	}
+}
