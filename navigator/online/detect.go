@@ -5,21 +5,23 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // StructureDetector declares a structure change when Run consecutive closed
-// requests agree on a different set of functions, or when a fan-out node's
-// instance count shifts. Fan-out nodes are left out of the set, since a
-// request with no face legitimately skips them.
+// requests agree on a different set of functions, or when the distribution
+// of a fan-out node's instance count shifts. Fan-out nodes are left out of
+// the set, since a request with no face legitimately skips them.
 //
 // Fan-out counts vary from request to request when inputs do (0–4 faces in
-// the default catalogue), so a shift is a two-sample test, not a change of a
-// short median: the mean count of the last Run requests against the mean and
-// variance of the requests before them (since the last detection), declared
-// when they differ by at least max(0.5, Z·SE) with SE the standard error of
-// the difference (Z = 4) and at least BaselineMin earlier requests. A
-// deterministic 1 → 3 change is declared after 2 requests; a stationary
-// stream of 0–4 faces never triggers it.
+// the default catalogue), so a shift is a goodness-of-fit test, not a change
+// of a short median: the counts of the last 2·Run requests against the
+// distribution of the requests before them (since the last detection, at
+// least BaselineRuns·Run of them), by a G-test (likelihood-ratio χ²) with
+// half-count smoothing, declared at p < 1e-5. A deterministic 1 → 3 change is
+// declared after 3 requests; a stationary stream of 0–4 faces triggers it
+// about once in 10⁵ requests.
 type StructureDetector struct {
 	Run int
 
@@ -28,7 +30,7 @@ type StructureDetector struct {
 	pending    string
 	pendingN   int
 	recent     map[string][]int
-	base       map[string]*welford
+	base       map[string]*histogram
 	level      map[string]float64
 	observed   int
 	Detections int
@@ -36,29 +38,57 @@ type StructureDetector struct {
 
 // Shift test constants (see StructureDetector).
 const (
-	shiftZ        = 4.0
-	shiftMinDelta = 0.5
-	baselineRuns  = 4 // BaselineMin = baselineRuns · Run
+	shiftP       = 1e-5
+	baselineRuns = 4
 )
 
-// welford is a running mean and variance.
-type welford struct {
-	n       int
-	mean, m float64
+// histogram counts instance counts.
+type histogram struct {
+	n      int
+	sum    float64
+	counts map[int]int
 }
 
-func (w *welford) add(x float64) {
-	w.n++
-	d := x - w.mean
-	w.mean += d / float64(w.n)
-	w.m += d * (x - w.mean)
-}
-
-func (w *welford) variance() float64 {
-	if w.n < 2 {
-		return 0
+func (h *histogram) add(k int) {
+	if h.counts == nil {
+		h.counts = map[int]int{}
 	}
-	return w.m / float64(w.n-1)
+	h.n++
+	h.sum += float64(k)
+	h.counts[k]++
+}
+
+// gTest is the p-value of the window's counts under the baseline's
+// distribution (half-count smoothing over the values either has seen).
+func gTest(base *histogram, window []int) float64 {
+	obs := map[int]int{}
+	for _, k := range window {
+		obs[k]++
+	}
+	cats := map[int]bool{}
+	for k := range base.counts {
+		cats[k] = true
+	}
+	for k := range obs {
+		cats[k] = true
+	}
+	if len(cats) < 2 {
+		return 1
+	}
+	total := float64(base.n) + 0.5*float64(len(cats))
+	var g float64
+	for k := range cats {
+		o := float64(obs[k])
+		if o == 0 {
+			continue
+		}
+		e := float64(len(window)) * (float64(base.counts[k]) + 0.5) / total
+		g += 2 * o * math.Log(o/e)
+	}
+	if g <= 0 {
+		return 1
+	}
+	return distuv.ChiSquared{K: float64(len(cats) - 1)}.Survival(g)
 }
 
 // NewStructureDetector starts from the functions of a known structure.
@@ -66,7 +96,7 @@ func NewStructureDetector(functions []string, fanout map[string]bool, run int) *
 	if run <= 0 {
 		run = 5
 	}
-	d := &StructureDetector{Run: run, fanout: fanout, recent: map[string][]int{}, base: map[string]*welford{}, level: map[string]float64{}}
+	d := &StructureDetector{Run: run, fanout: fanout, recent: map[string][]int{}, base: map[string]*histogram{}, level: map[string]float64{}}
 	var plain []string
 	for _, f := range functions {
 		if !fanout[f] {
@@ -110,34 +140,31 @@ func (d *StructureDetector) Observe(q *Request) (bool, string) {
 	for _, f := range sortedKeys(d.fanout) {
 		base := d.base[f]
 		if base == nil {
-			base = &welford{}
+			base = &histogram{}
 			d.base[f] = base
 		}
 		c := append(d.recent[f], len(q.Invocations[f]))
-		if len(c) > d.Run {
-			base.add(float64(c[0]))
+		if len(c) > 2*d.Run {
+			base.add(c[0])
 			c = c[1:]
 		}
 		d.recent[f] = c
-		if len(c) < d.Run || base.n < baselineRuns*d.Run {
+		if base.n < baselineRuns*d.Run {
 			continue
 		}
-		var sum float64
-		for _, x := range c {
-			sum += float64(x)
-		}
-		m := sum / float64(len(c))
-		v := base.variance()
-		se := math.Sqrt(v/float64(base.n) + v/float64(len(c)))
-		if math.Abs(m-base.mean) >= math.Max(shiftMinDelta, shiftZ*se) {
-			was := base.mean
-			d.level[f] = m
-			d.base[f] = &welford{}
+		if gTest(base, c) < shiftP {
+			var sum float64
+			for _, x := range c {
+				sum += float64(x)
+			}
+			was, now := base.sum/float64(base.n), sum/float64(len(c))
+			d.level[f] = now
+			d.base[f] = &histogram{}
 			d.Detections++
-			return true, fmt.Sprintf("fan-out of %s: %.2f → %.2f invocations per request", f, was, m)
+			return true, fmt.Sprintf("fan-out of %s: %.2f → %.2f invocations per request", f, was, now)
 		}
 		if _, ok := d.level[f]; !ok || base.n%d.Run == 0 {
-			d.level[f] = base.mean
+			d.level[f] = base.sum / float64(base.n)
 		}
 	}
 	return false, ""

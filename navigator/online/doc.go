@@ -22,9 +22,9 @@
 // functions that ran; a fan-out node's instance count is summarised
 // separately). A change is declared when StructureRun consecutive requests
 // (default 5) differ from the current structure in the same way (a function
-// appeared or disappeared), or when a fan-out node's mean count over the last
-// StructureRun requests differs from the requests before them by at least
-// max(0.5, 4 standard errors) — a two-sample test, since counts legitimately
+// appeared or disappeared), or when the distribution of a fan-out node's
+// count over the last 2·StructureRun requests departs from that of the
+// requests before them (a G-test at p < 1e-5), since counts legitimately
 // vary with the input (0–4 faces per clip). Input shifts: a Page–Hinkley test
 // on the end-to-end latency of closed requests relative to the running mean
 // (δ = 2 %, λ = 50 % of the mean), reset after each detection and each
