@@ -14,4 +14,22 @@
 //   - Search: see Search and Options (Monte-Carlo samples, rounds, cost
 //     allocation, the exhaustive/BO threshold, warm start, equivalent cost,
 //     memory floor from the profiled peak memory, confirmation measurements).
+//   - Confirmation (Navigator.Confirm, default 1): the best predicted
+//     candidate is measured once (a pipeline run, charged, after the
+//     environment's warm-up). The paper does not say what happens when the
+//     measurement misses the bound; here the worst measured-to-predicted
+//     cost ratio r recalibrates the search, which runs again against
+//     C_bound / r and its best candidate is measured, at most Recalibrate
+//     times (default 2). If nothing measured meets the bound, the cheapest
+//     measured configuration is returned, marked infeasible.
+//   - Structure updates (§3.3): Research re-plans the last Tune for observed
+//     fan-out counts without profiling; ResearchPipeline re-plans for a
+//     pipeline with functions added or removed, profiling only the new ones.
+//     Both run one allocation round and search around the stored group
+//     configurations (Options.Radius 4, local search instead of BO): about
+//     55 ms (face-beautification) and 16 ms (face-detection plus one
+//     function), against the paper's 100 ms.
+//
+// The prediction model lives in navigator/model (its doc says why it is
+// written by hand on gonum).
 package navigator
