@@ -182,3 +182,63 @@ func BenchmarkExhaustive32x4(b *testing.B) {
 		b.ReportMetric(float64(opt.Visited), "configs")
 	}
 }
+
+// The lower-bound pruning of Exhaustive keeps the exact answer on a DAG with
+// a join and a fan-out node, where the path bound is loosest.
+func TestExhaustivePrunedMatchesBruteForceWithFanOut(t *testing.T) {
+	spec, err := pipeline.Parse([]byte(`{name: fan, functions: [{name: decode, model: decode}, {name: beautify, model: beautify, fanout: faces},
+	  {name: roi, model: roi}, {name: encode, model: encode}],
+	  edges: [[decode, beautify], [decode, roi], [beautify, encode], [roi, encode]]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dag, err := pipeline.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(platform.Default(), dag, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := video.Reference
+	in.Faces = 3
+	grid := []int{512, 1024, 1769, 2048, 3008, 3584, 4096}
+	o, err := New(s, grid, []video.Input{in}, 48, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmin, _, err := o.CMin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []float64{0.05, 0.3, 2} {
+		bound := (1 + x) * cmin
+		opt, err := o.Exhaustive(context.Background(), bound, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best := math.Inf(1)
+		names := dag.Names()
+		idx := make([]int, len(names))
+		for done := false; !done; {
+			cfg := backend.Config{}
+			for i, n := range names {
+				cfg[n] = grid[idx[i]]
+			}
+			if tr, _ := o.Evaluate(cfg); tr.Fits && tr.CostUSD <= bound && tr.LatencyMs < best {
+				best = tr.LatencyMs
+			}
+			done = true
+			for k := range idx {
+				if idx[k]++; idx[k] < len(grid) {
+					done = false
+					break
+				}
+				idx[k] = 0
+			}
+		}
+		if math.Abs(opt.LatencyMs-best) > 1e-9*best {
+			t.Fatalf("x=%v: exhaustive %.3f ms, brute force %.3f ms", x, opt.LatencyMs, best)
+		}
+	}
+}
