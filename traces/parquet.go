@@ -357,7 +357,12 @@ func scanColumn[T any](rd *file.Reader, name string, required bool, fn func(vals
 	if maxDef > 1 || rd.MetaData().Schema.Column(col).MaxRepetitionLevel() != 0 {
 		return false, fmt.Errorf("column %q is nested", name)
 	}
-	const batch = 1 << 14
+	// Batches no larger than the file's rows: a small trace should not
+	// allocate (and zero) buffers for 16k values per column.
+	batch := int64(1 << 14)
+	if rows := rd.NumRows(); rows > 0 && rows < batch {
+		batch = rows
+	}
 	vals := make([]T, batch)
 	var def []int16
 	if maxDef > 0 {
