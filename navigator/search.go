@@ -87,13 +87,13 @@ type Store struct {
 
 type stored struct {
 	cost   float64
-	config map[int]int // node → grid index
+	config map[string]int // function name → grid index (names survive a change of pipeline)
 }
 
 // NewStore makes an empty store.
 func NewStore() *Store { return &Store{byGroup: map[string][]stored{}} }
 
-func (s *Store) put(key string, cost float64, cfg map[int]int) {
+func (s *Store) put(key string, cost float64, cfg map[string]int) {
 	if s == nil {
 		return
 	}
@@ -101,11 +101,11 @@ func (s *Store) put(key string, cost float64, cfg map[int]int) {
 }
 
 // closest returns the stored configuration of the nearest cost.
-func (s *Store) closest(key string, cost float64) map[int]int {
+func (s *Store) closest(key string, cost float64) map[string]int {
 	if s == nil {
 		return nil
 	}
-	var best map[int]int
+	var best map[string]int
 	gap := math.Inf(1)
 	for _, st := range s.byGroup[key] {
 		if d := math.Abs(st.cost - cost); d < gap {
@@ -493,9 +493,9 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 		for k := range free {
 			lo[k], hi[k] = 0, s.grid-1
 		}
-		if st := s.store.closest(key, budget); st != nil && s.opt.Radius > 0 {
-			for k, v := range free {
-				lo[k], hi[k] = max(0, st[v]-s.opt.Radius), min(s.grid-1, st[v]+s.opt.Radius)
+		if start := s.stored(key, budget, free); start != nil && s.opt.Radius > 0 {
+			for k := range free {
+				lo[k], hi[k] = max(0, start[k]-s.opt.Radius), min(s.grid-1, start[k]+s.opt.Radius)
 			}
 			idx = s.exhaustive(free, minCost, budget-fixedCost, lo, hi, eval)
 			for k := range free {
@@ -512,12 +512,7 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 		}
 		gp := &GroupProblem{Free: free, Budget: budget, Grid: s.grid, Costs: costs,
 			Eval: func(idx []int) (float64, float64) { best = math.Inf(1); return eval(idx) }}
-		if st := s.store.closest(key, budget); st != nil {
-			gp.Start = make([]int, len(free))
-			for k, v := range free {
-				gp.Start[k] = st[v]
-			}
-		}
+		gp.Start = s.stored(key, budget, free)
 		large := s.opt.Large
 		if large == nil {
 			large = LocalSearch
@@ -535,12 +530,32 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 		samples[j] = timeOf(idx, j)
 	}
 	c := cost(idx)
-	cfg := map[int]int{}
+	cfg := map[string]int{}
 	for k, v := range free {
-		cfg[v] = idx[k]
+		cfg[s.part.DAG.Nodes[v].Name] = idx[k]
 	}
 	s.store.put(key, budget, cfg)
 	return idx, samples, c, nil
+}
+
+// stored is the stored configuration of the group nearest in cost, as grid
+// indices of free, or nil when there is none or it lacks one of the free
+// functions (the pipeline changed): a partial warm start would pin the new
+// function to an arbitrary size.
+func (s *searcher) stored(key string, budget float64, free []int) []int {
+	st := s.store.closest(key, budget)
+	if st == nil {
+		return nil
+	}
+	start := make([]int, len(free))
+	for k, v := range free {
+		g, ok := st[s.part.DAG.Nodes[v].Name]
+		if !ok || g < 0 || g >= s.grid {
+			return nil
+		}
+		start[k] = g
+	}
+	return start
 }
 
 // exhaustive enumerates the grid product depth-first, pruning partial

@@ -253,6 +253,12 @@ func (o *Oracle) Exhaustive(ctx context.Context, cbound float64, limit float64) 
 				sum += o.hopUs + float64(d)
 			}
 			meanW[i][g] = sum / float64(o.n)
+			if math.IsNaN(meanW[i][g]) {
+				// The function does not fit at this size (NaN durations):
+				// no finite bound, and no say in the least.
+				meanW[i][g] = math.Inf(1)
+				continue
+			}
 			minW[i] = math.Min(minW[i], meanW[i][g])
 		}
 	}

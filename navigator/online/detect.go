@@ -19,9 +19,11 @@ import (
 // of a short median: the counts of the last 2·Run requests against the
 // distribution of the requests before them (since the last detection, at
 // least BaselineRuns·Run of them), by a G-test (likelihood-ratio χ²) with
-// half-count smoothing, declared at p < 1e-5. A deterministic 1 → 3 change is
-// declared after 3 requests; a stationary stream of 0–4 faces triggers it
-// about once in 10⁵ requests.
+// half-count smoothing, declared at p < 1e-5. The level of the new regime is
+// the mean of the window's suffix that departs most from the baseline (the
+// largest G), and that suffix seeds the new window. A deterministic 1 → 3
+// change is declared after 4 requests at level 3; a stationary stream of 0–4
+// faces triggers it about once in 10⁵ requests.
 type StructureDetector struct {
 	Run int
 
@@ -58,26 +60,28 @@ func (h *histogram) add(k int) {
 	h.counts[k]++
 }
 
-// gTest is the p-value of the window's counts under the baseline's
-// distribution (half-count smoothing over the values either has seen).
-func gTest(base *histogram, window []int) float64 {
+// gStat is the G statistic of the window's counts under the baseline's
+// distribution (half-count smoothing over the values either has seen) and
+// its degrees of freedom. Categories are summed in order, so the result is
+// reproducible to the bit.
+func gStat(base *histogram, window []int) (g float64, df int) {
 	obs := map[int]int{}
 	for _, k := range window {
 		obs[k]++
 	}
-	cats := map[int]bool{}
-	for k := range base.counts {
-		cats[k] = true
+	seen := map[int]bool{}
+	var cats []int
+	for _, m := range []map[int]int{base.counts, obs} {
+		for k := range m {
+			if !seen[k] {
+				seen[k] = true
+				cats = append(cats, k)
+			}
+		}
 	}
-	for k := range obs {
-		cats[k] = true
-	}
-	if len(cats) < 2 {
-		return 1
-	}
+	sort.Ints(cats)
 	total := float64(base.n) + 0.5*float64(len(cats))
-	var g float64
-	for k := range cats {
+	for _, k := range cats {
 		o := float64(obs[k])
 		if o == 0 {
 			continue
@@ -85,10 +89,29 @@ func gTest(base *histogram, window []int) float64 {
 		e := float64(len(window)) * (float64(base.counts[k]) + 0.5) / total
 		g += 2 * o * math.Log(o/e)
 	}
-	if g <= 0 {
+	return g, len(cats) - 1
+}
+
+// gTest is the p-value of the window's counts under the baseline's
+// distribution.
+func gTest(base *histogram, window []int) float64 {
+	g, df := gStat(base, window)
+	if df < 1 || g <= 0 {
 		return 1
 	}
-	return distuv.ChiSquared{K: float64(len(cats) - 1)}.Survival(g)
+	return distuv.ChiSquared{K: float64(df)}.Survival(g)
+}
+
+// newRegime is the length of the window's suffix that departs most from the
+// baseline: the suffix with the largest G statistic.
+func newRegime(base *histogram, window []int) int {
+	best, bestG := len(window), math.Inf(-1)
+	for l := 1; l <= len(window); l++ {
+		if g, _ := gStat(base, window[len(window)-l:]); g > bestG {
+			best, bestG = l, g
+		}
+	}
+	return best
 }
 
 // NewStructureDetector starts from the functions of a known structure.
@@ -153,13 +176,18 @@ func (d *StructureDetector) Observe(q *Request) (bool, string) {
 			continue
 		}
 		if gTest(base, c) < shiftP {
+			// The window still holds requests from before the change: the new
+			// regime is the suffix that departs most from the baseline (the
+			// largest G), and it alone sets the level and seeds the window.
+			tail := c[len(c)-newRegime(base, c):]
 			var sum float64
-			for _, x := range c {
+			for _, x := range tail {
 				sum += float64(x)
 			}
-			was, now := base.sum/float64(base.n), sum/float64(len(c))
+			was, now := base.sum/float64(base.n), sum/float64(len(tail))
 			d.level[f] = now
 			d.base[f] = &histogram{}
+			d.recent[f] = append([]int(nil), tail...)
 			d.Detections++
 			return true, fmt.Sprintf("fan-out of %s: %.2f → %.2f invocations per request", f, was, now)
 		}

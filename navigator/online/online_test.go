@@ -307,3 +307,57 @@ func TestOnlineBeatsStaticAfterChange(t *testing.T) {
 		t.Fatalf("controller overspent: $%.6f per request", dyn.AfterChange.CostPerRequestUSD)
 	}
 }
+
+// fanRequest is a closed request of decode → beautify×k → encode.
+func fanRequest(k int) *Request {
+	q := &Request{Invocations: map[string][]backend.Record{"decode": {{}}, "encode": {{}}}}
+	if k > 0 {
+		q.Invocations["beautify"] = make([]backend.Record, k)
+	}
+	return q
+}
+
+// After a fan-out shift the detector reports the new regime's level (what
+// the re-plan uses), not a mix with the requests before it, and a stationary
+// stream of varying counts does not fire it.
+func TestFanOutShiftLevel(t *testing.T) {
+	fan := map[string]bool{"beautify": true}
+	fns := []string{"decode", "beautify", "encode"}
+	sd := NewStructureDetector(fns, fan, 5)
+	for i := 0; i < 100; i++ {
+		if ch, desc := sd.Observe(fanRequest(1)); ch {
+			t.Fatalf("change on a constant stream: %s", desc)
+		}
+	}
+	for i := 1; i <= 5; i++ {
+		if ch, desc := sd.Observe(fanRequest(3)); ch {
+			if got := sd.FanOut("beautify"); got != 3 {
+				t.Fatalf("after %d requests (%s): level %v, want 3", i, desc, got)
+			}
+			return
+		}
+	}
+	t.Fatal("1 → 3 not detected within 5 requests")
+}
+
+// Faces drawn uniformly from 0–4, then all 3: detected, at level 3, and
+// never on the varying part.
+func TestFanOutShiftOnVaryingCounts(t *testing.T) {
+	fns := []string{"decode", "beautify", "encode"}
+	rng := rand.New(rand.NewPCG(9, 9))
+	sd := NewStructureDetector(fns, map[string]bool{"beautify": true}, 5)
+	for i := 0; i < 3000; i++ {
+		if ch, desc := sd.Observe(fanRequest(rng.IntN(5))); ch {
+			t.Fatalf("request %d: change on a stationary 0–4 stream: %s", i, desc)
+		}
+	}
+	for i := 1; i <= 40; i++ {
+		if ch, _ := sd.Observe(fanRequest(3)); ch {
+			if got := sd.FanOut("beautify"); math.Abs(got-3) > 0.5 {
+				t.Fatalf("level %v after the change to 3, want about 3", got)
+			}
+			return
+		}
+	}
+	t.Fatal("0–4 → 3 not detected within 40 requests")
+}
