@@ -115,6 +115,13 @@ func register(e Experiment) { registry[e.Name()] = e }
 // trained on, and "measured" is the measured platform's own section.
 var modelOnly = map[string]bool{"fig8": true, "table5": true, "measured": true}
 
+// needsTables are the experiments planned only with a measured platform;
+// needsModel only with a prediction model.
+var (
+	needsTables = map[string]bool{"measured": true}
+	needsModel  = map[string]bool{"fig8": true, "table5": true}
+)
+
 // Platforms of cells and rows.
 const (
 	PlatformModel    = "model"

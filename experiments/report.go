@@ -15,7 +15,14 @@ type Meta struct {
 	Mode     Mode   `json:"mode"`
 	Seeds    int    `json:"seeds"`
 	Platform string `json:"platform"`
-	Version  string `json:"version"`
+	// Version keys the cells: the code version and a fingerprint of the
+	// data the cells depend on (prediction model, measured tables).
+	Version string `json:"version"`
+	// Measured: the run includes the measured platform.
+	Measured bool `json:"measured_platform,omitempty"`
+	// NoModel: the run has no prediction model (no ConfigNavigator, fig8,
+	// table5).
+	NoModel bool `json:"no_model,omitempty"`
 }
 
 // Summary is summary.json: the headline numbers of every experiment.
@@ -62,7 +69,7 @@ func Assemble(dirs []string, out string, names []string, meta Meta) (*Summary, e
 	if len(names) == 0 {
 		names = Names()
 	}
-	rows, err := Load(dirs, names)
+	rows, err := Load(dirs, names, meta.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -38,10 +38,19 @@ type Options struct {
 	// Model loads ConfigNavigator's prediction model for a platform (nil:
 	// the navigator, fig8 and table5 fail their cells and the report says so).
 	Model func(p *platform.Profile) (*model.Model, error)
-	// Measured are the measured platform's tables (nil: the measured
-	// experiment fails its cells).
+	// Measured are the measured platform's tables (nil: no measured
+	// platform; the measured experiment and the measured copies of the
+	// others are not planned).
 	Measured map[string]*fnmodel.Table
+	// MeasuredPlatform plans the measured-platform cells without the tables
+	// (cnav merge, checking that shards are complete).
+	MeasuredPlatform bool
+	// NoModel leaves out the experiments that evaluate the prediction model
+	// (there is none); ConfigNavigator is then absent from the others.
+	NoModel bool
 }
+
+func (o Options) onMeasured() bool { return len(o.Measured) > 0 || o.MeasuredPlatform }
 
 // CodeVersion identifies the code that computes cells: the VCS revision the
 // binary was built from, with "+dirty" for uncommitted changes, or "dev".
@@ -137,9 +146,12 @@ func Plan(opts Options) ([]Cell, error) {
 		if err != nil {
 			return nil, err
 		}
+		if needsTables[n] && !opts.onMeasured() || needsModel[n] && opts.NoModel {
+			continue
+		}
 		own := e.Cells(opts.Mode, opts.seeds())
 		cells = append(cells, own...)
-		if len(opts.Measured) > 0 && !modelOnly[n] {
+		if opts.onMeasured() && !modelOnly[n] {
 			for _, c := range own {
 				cells = append(cells, onPlatform(c, PlatformMeasured))
 			}
@@ -292,8 +304,9 @@ func runCell(ctx context.Context, env *Env, out, version string, c Cell) error {
 
 // Load reads the rows of every finished cell of the named experiments found
 // under the given run directories (several for merging shards), keeping one
-// copy of each cell.
-func Load(dirs []string, names []string) (map[string][]Row, error) {
+// copy of each cell. With version set, cells computed by another version
+// (left in a reused directory) are ignored.
+func Load(dirs []string, names []string, version string) (map[string][]Row, error) {
 	out := map[string][]Row{}
 	seen := map[string]bool{}
 	for _, dir := range dirs {
@@ -308,6 +321,9 @@ func Load(dirs []string, names []string) (map[string][]Row, error) {
 				var cf cellFile
 				if err := json.Unmarshal(b, &cf); err != nil {
 					return nil, fmt.Errorf("experiments: %s: %w", f, err)
+				}
+				if version != "" && cf.Version != version {
+					continue
 				}
 				key := cf.Version + "\x00" + cf.Cell.Key()
 				if seen[key] {

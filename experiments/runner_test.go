@@ -53,6 +53,43 @@ func TestResume(t *testing.T) {
 	if len(tmp) > 0 {
 		t.Fatalf("partial files left: %v", tmp)
 	}
+	// The report reads only its own version's cells, though the directory
+	// now holds two versions' (a reused --out).
+	rows, err := Load([]string{dir}, []string{"fig3"}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _ := Load([]string{dir}, []string{"fig3"}, "")
+	if len(rows["fig3"]) == 0 || 2*len(rows["fig3"]) != len(all["fig3"]) {
+		t.Fatalf("version filter: %d rows of version test, %d in all", len(rows["fig3"]), len(all["fig3"]))
+	}
+}
+
+// The measured experiment and the measured copies are planned only with a
+// measured platform; fig8 and table5 only with a model.
+func TestPlanFollowsData(t *testing.T) {
+	count := func(o Options) map[string]int {
+		cells, err := Plan(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]int{}
+		for _, c := range cells {
+			m[c.Experiment+"/"+c.Param("platform")]++
+		}
+		return m
+	}
+	plain := count(Options{Mode: Quick, Seeds: 1})
+	if plain["measured/"] != 0 || plain["fig3/measured"] != 0 || plain["fig8/"] != 1 {
+		t.Fatalf("without tables: %v", plain)
+	}
+	with := count(Options{Mode: Quick, Seeds: 1, MeasuredPlatform: true})
+	if with["measured/"] == 0 || with["fig3/measured"] != with["fig3/"] || with["fig8/measured"] != 0 {
+		t.Fatalf("with the measured platform: %v", with)
+	}
+	if none := count(Options{Mode: Quick, Seeds: 1, NoModel: true}); none["fig8/"] != 0 || none["table5/"] != 0 {
+		t.Fatalf("without a model: %v", none)
+	}
 }
 
 // Sharding and merging give the same report as one run, and the report

@@ -279,3 +279,36 @@ func TestTuneBadInput(t *testing.T) {
 		}
 	}
 }
+
+// reproduce checks its data before any cell runs: a missing or corrupt model
+// fails at once, and --model "" --measured "" runs without them.
+func TestReproduceDataChecks(t *testing.T) {
+	out := t.TempDir()
+	bad := filepath.Join(t.TempDir(), "model.json")
+	os.WriteFile(bad, []byte(`{"format":"confignav-prediction-model","version":1,"sha256":"00","model":{}}`), 0o644)
+	for _, m := range []string{"/nonexistent/model.json", bad} {
+		_, _, err := cnav(t, "reproduce", "--only", "fig3", "--seeds", "1", "--out", out, "--model", m)
+		if err == nil || !strings.Contains(err.Error(), "--model") {
+			t.Errorf("--model %s: got %v", m, err)
+		}
+		if cells, _ := filepath.Glob(filepath.Join(out, "cells", "*", "*.json")); len(cells) > 0 {
+			t.Fatalf("--model %s: cells computed before the model was checked: %v", m, cells)
+		}
+	}
+	if _, _, err := cnav(t, "reproduce", "--only", "fig3,fig8", "--seeds", "1", "--out", out, "--model", "", "--measured", ""); err != nil {
+		t.Fatal(err)
+	}
+	var run struct {
+		Meta struct {
+			Version string `json:"version"`
+			NoModel bool   `json:"no_model"`
+		} `json:"meta"`
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "run.json"))
+	if err := json.Unmarshal(b, &run); err != nil || !run.Meta.NoModel || !strings.Contains(run.Meta.Version, "/data-") {
+		t.Fatalf("run.json %s (%v)", b, err)
+	}
+	if cells, _ := filepath.Glob(filepath.Join(out, "cells", "fig8", "*.json")); len(cells) != 0 {
+		t.Fatalf("fig8 ran without a model: %v", cells)
+	}
+}

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -32,6 +35,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	platFile := fs.String("platform", "", "platform profile file")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
 	measuredDir := fs.String("measured", defaultMeasuredDir, "measured tables of the measured platform (\"\": none)")
+	// --model "" runs without ConfigNavigator (and without fig8 and table5).
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -46,13 +50,33 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat,
-		Model: func(p *platform.Profile) (*model.Model, error) { return model.LoadFile(*modelFile, p) }}
+	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat}
+	// The data cells depend on is loaded (and checked) before any cell runs,
+	// and its fingerprint is part of the version that keys cached cells, so
+	// a resumed run never mixes cells computed with another model or tables.
+	data := sha256.New()
+	if *modelFile != "" {
+		b, err := os.ReadFile(*modelFile)
+		if err != nil {
+			return fmt.Errorf("reproduce: --model: %w (--model \"\" runs without ConfigNavigator)", err)
+		}
+		if _, err := model.Load(bytes.NewReader(b), plat); err != nil {
+			return fmt.Errorf("reproduce: --model %s: %w", *modelFile, err)
+		}
+		data.Write(b)
+		path := *modelFile
+		opts.Model = func(p *platform.Profile) (*model.Model, error) { return model.LoadFile(path, p) }
+	} else {
+		opts.NoModel = true
+	}
 	if *measuredDir != "" {
 		if opts.Measured, err = measure.LoadDir(*measuredDir); err != nil {
 			return err
 		}
+		b, _ := json.Marshal(opts.Measured) // map keys are sorted: stable bytes
+		data.Write(b)
 	}
+	opts.Version = fmt.Sprintf("%s/data-%x", experiments.CodeVersion(), data.Sum(nil)[:6])
 	if *only != "" {
 		for _, n := range strings.Split(*only, ",") {
 			if _, err := experiments.Lookup(strings.TrimSpace(n)); err != nil {
@@ -67,7 +91,8 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	meta := experiments.Meta{Mode: mode, Seeds: *seeds, Platform: plat.Name, Version: experiments.CodeVersion()}
+	meta := experiments.Meta{Mode: mode, Seeds: *seeds, Platform: plat.Name, Version: opts.Version,
+		Measured: len(opts.Measured) > 0, NoModel: opts.NoModel}
 	if meta.Seeds == 0 {
 		meta.Seeds = map[experiments.Mode]int{experiments.Quick: 3, experiments.Full: 20}[mode]
 	}
@@ -182,13 +207,19 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
-	opts := experiments.Options{Mode: meta.Meta.Mode, Seeds: meta.Meta.Seeds, Only: meta.Only, Version: meta.Meta.Version}
+	opts := experiments.Options{Mode: meta.Meta.Mode, Seeds: meta.Meta.Seeds, Only: meta.Only, Version: meta.Meta.Version,
+		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel}
 	complete, err := experiments.Complete(opts, dirs)
 	if err != nil {
 		return err
 	}
-	for name, ok := range complete {
-		if !ok {
+	names := make([]string, 0, len(complete))
+	for name := range complete {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !complete[name] {
 			fmt.Fprintf(stderr, "merge: %s is incomplete: some cells are missing from every shard\n", name)
 		}
 	}
