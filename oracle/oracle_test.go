@@ -123,13 +123,7 @@ func TestExhaustiveAgainstBruteForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		best := math.Inf(1)
-		names := dag.Names()
-		idx := make([]int, len(names))
-		for {
-			cfg := backend.Config{}
-			for i, n := range names {
-				cfg[n] = grid[idx[i]]
-			}
+		everyConfig(dag, grid, func(cfg backend.Config) {
 			tr, _ := o.Evaluate(cfg)
 			if tr.Fits && tr.CostUSD < cmin*(1-1e-12) {
 				t.Fatalf("%v costs %v below C_min %v", cfg, tr.CostUSD, cmin)
@@ -137,19 +131,7 @@ func TestExhaustiveAgainstBruteForce(t *testing.T) {
 			if tr.Fits && tr.CostUSD <= bound && tr.LatencyMs < best {
 				best = tr.LatencyMs
 			}
-			k := 0
-			for k < len(idx) {
-				idx[k]++
-				if idx[k] < len(grid) {
-					break
-				}
-				idx[k] = 0
-				k++
-			}
-			if k == len(idx) {
-				break
-			}
-		}
+		})
 		if math.Abs(opt.LatencyMs-best) > 1e-9*best {
 			t.Fatalf("x=%v: exhaustive %.3f ms, brute force %.3f ms", x, opt.LatencyMs, best)
 		}
@@ -218,27 +200,36 @@ func TestExhaustivePrunedMatchesBruteForceWithFanOut(t *testing.T) {
 			t.Fatal(err)
 		}
 		best := math.Inf(1)
-		names := dag.Names()
-		idx := make([]int, len(names))
-		for done := false; !done; {
-			cfg := backend.Config{}
-			for i, n := range names {
-				cfg[n] = grid[idx[i]]
-			}
+		everyConfig(dag, grid, func(cfg backend.Config) {
 			if tr, _ := o.Evaluate(cfg); tr.Fits && tr.CostUSD <= bound && tr.LatencyMs < best {
 				best = tr.LatencyMs
 			}
-			done = true
-			for k := range idx {
-				if idx[k]++; idx[k] < len(grid) {
-					done = false
-					break
-				}
-				idx[k] = 0
-			}
-		}
+		})
 		if math.Abs(opt.LatencyMs-best) > 1e-9*best {
 			t.Fatalf("x=%v: exhaustive %.3f ms, brute force %.3f ms", x, opt.LatencyMs, best)
+		}
+	}
+}
+
+// everyConfig calls f with every configuration of dag's functions over grid.
+func everyConfig(dag *pipeline.DAG, grid []int, f func(backend.Config)) {
+	names := dag.Names()
+	idx := make([]int, len(names))
+	for {
+		cfg := backend.Config{}
+		for i, n := range names {
+			cfg[n] = grid[idx[i]]
+		}
+		f(cfg)
+		k := 0
+		for ; k < len(idx); k++ {
+			if idx[k]++; idx[k] < len(grid) {
+				break
+			}
+			idx[k] = 0
+		}
+		if k == len(idx) {
+			return
 		}
 	}
 }
