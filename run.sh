@@ -32,8 +32,14 @@ test)
 		traces:FuzzParseChange traces:FuzzSelect traces:FuzzReadParquet traces:FuzzRLE pipeline:FuzzParseCompile \
 		navigator/model:FuzzLoad live:FuzzParseReport; do
 		pkg="${target%%:*}" name="${target##*:}"
-		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$CNAV_FUZZTIME" "./$pkg" >/dev/null ||
-			{ echo "fuzz $pkg $name failed: rerun go test -run '^$' -fuzz '^${name}\$' ./$pkg" >&2; exit 1; }
+		log="$(mktemp)"
+		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$CNAV_FUZZTIME" "./$pkg" >"$log" 2>&1 || {
+			tail -n 40 "$log" >&2
+			echo "fuzz $pkg $name failed (a new failing input is saved under $pkg/testdata/fuzz/$name):" \
+				"rerun go test -run '^$' -fuzz '^${name}\$' ./$pkg" >&2
+			exit 1
+		}
+		rm -f "$log"
 		echo "ok   $pkg $name"
 	done
 	;;

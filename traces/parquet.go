@@ -357,11 +357,12 @@ func scanColumn[T any](rd *file.Reader, name string, required bool, fn func(vals
 	if maxDef > 1 || rd.MetaData().Schema.Column(col).MaxRepetitionLevel() != 0 {
 		return false, fmt.Errorf("column %q is nested", name)
 	}
-	// Batches no larger than the file's rows: a small trace should not
-	// allocate (and zero) buffers for 16k values per column.
+	// Batches no larger than the file's rows, so a small trace does not
+	// allocate (and zero) buffers for 16k values per column; but at least
+	// 1,024, since a corrupt footer may claim one row over large pages.
 	batch := int64(1 << 14)
 	if rows := rd.NumRows(); rows > 0 && rows < batch {
-		batch = rows
+		batch = max(rows, 1<<10)
 	}
 	vals := make([]T, batch)
 	var def []int16
