@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
 	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/functions"
 	"github.com/confignav/confignav/live"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
@@ -629,7 +628,6 @@ func liveDeploy(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("live deploy", stderr)
 	pipeName := fs.String("pipeline", "", "built-in pipeline name or spec file (required)")
 	dryRun := fs.Bool("dry-run", false, "print the plan (the only mode: see live/README.md to deploy)")
-	dir := fs.String("functions", "functions", "directory of the real functions, one per model")
 	bucket := fs.String("bucket", "", "bucket of the configuration document (default cnav-PIPELINE-config)")
 	role := fs.String("role", "", "IAM role name (default cnav-PIPELINE-lambda)")
 	region := fs.String("region", "us-east-1", "AWS region")
@@ -665,20 +663,20 @@ func liveDeploy(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "            lambda:InvokeFunction on the pipeline's functions (each invokes its successors)\n\n")
 	fmt.Fprintf(stdout, "bucket %s in %s, versioning on (every configuration document version is kept)\n", *bucket, *region)
 	fmt.Fprintf(stdout, "  configuration document s3://%s/%s/config.json\n\n", *bucket, name)
-	fmt.Fprintf(stdout, "functions (from %s/):\n", *dir)
+	goarch := map[string]string{"x86_64": "amd64", "arm64": "arm64"}[*arch]
+	fmt.Fprintf(stdout, "functions: one handler binary, ./functions/cmd/lambda, built once and deployed per node with\n"+
+		"CNAV_FUNCTION naming the real function (cnav fn list):\n"+
+		"  GOOS=linux GOARCH=%s go build -tags lambda.norpc -o bootstrap ./functions/cmd/lambda && zip handler.zip bootstrap\n"+
+		"  (functions that run ffmpeg need a layer with a static ffmpeg in /opt/bin)\n", goarch)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  node\tfunction\tsource\tmemory MB\ttimeout s\truntime\tarch")
+	fmt.Fprintln(tw, "  node\tfunction\tCNAV_FUNCTION\tmemory MB\ttimeout s\truntime\tarch")
 	for _, nd := range dag.Nodes {
-		src := nd.Model
-		if src == "" {
-			src = nd.Name
+		fn := deployedFunction(nd)
+		state := ""
+		if _, err := functions.Lookup(fn); err != nil {
+			state = " (no real function of this name: cnav fn list)"
 		}
-		path := filepath.Join(*dir, src)
-		state := "missing"
-		if st, err := os.Stat(path); err == nil && st.IsDir() {
-			state = "found"
-		}
-		fmt.Fprintf(tw, "  %s\tcnav-%s-%s\t%s (%s)\t%d\t%d\tprovided.al2023\t%s\n", nd.Name, name, nd.Name, path, state, *memory, *timeout, *arch)
+		fmt.Fprintf(tw, "  %s\tcnav-%s-%s\t%s%s\t%d\t%d\tprovided.al2023\t%s\n", nd.Name, name, nd.Name, fn, state, *memory, *timeout, *arch)
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "\nbinding file for cnav live tune (binding-%s.yaml):\n", name)
@@ -692,14 +690,19 @@ func liveDeploy(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "  aws s3api create-bucket --bucket %s --region %s\n", *bucket, *region)
 	fmt.Fprintf(stdout, "  aws s3api put-bucket-versioning --bucket %s --versioning-configuration Status=Enabled\n", *bucket)
 	for _, nd := range dag.Nodes {
-		src := nd.Model
-		if src == "" {
-			src = nd.Name
-		}
 		fmt.Fprintf(stdout, "  aws lambda create-function --function-name cnav-%s-%s --runtime provided.al2023 --handler bootstrap --architectures %s \\\n"+
-			"      --role arn:aws:iam::ACCOUNT:role/%s --memory-size %d --timeout %d --zip-file fileb://%s.zip \\\n"+
-			"      --environment Variables={CNAV_NODE=%s,CNAV_CONFIG=s3://%s/%s/config.json}\n",
-			name, nd.Name, *arch, *role, *memory, *timeout, filepath.Join(*dir, src), nd.Name, *bucket, name)
+			"      --role arn:aws:iam::ACCOUNT:role/%s --memory-size %d --timeout %d --zip-file fileb://handler.zip \\\n"+
+			"      --environment Variables={CNAV_FUNCTION=%s,CNAV_NODE=%s,CNAV_CONFIG=s3://%s/%s/config.json}\n",
+			name, nd.Name, *arch, *role, *memory, *timeout, deployedFunction(nd), nd.Name, *bucket, name)
 	}
 	return nil
+}
+
+// deployedFunction is the real function a node runs: its built-in model's
+// name, or its own.
+func deployedFunction(nd pipeline.Node) string {
+	if nd.Model != "" {
+		return nd.Model
+	}
+	return nd.Name
 }

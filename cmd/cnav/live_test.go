@@ -281,15 +281,19 @@ func TestLiveRefusals(t *testing.T) {
 }
 
 func TestLiveDeployDryRun(t *testing.T) {
-	out, _, err := cnavLive(t, "deploy", "--dry-run", "--pipeline", "face-detection", "--functions", t.TempDir())
+	out, _, err := cnavLive(t, "deploy", "--dry-run", "--pipeline", "face-detection")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"IAM role cnav-face-detection-lambda", "bucket cnav-face-detection-config", "versioning",
-		"cnav-face-detection-hd", "aws lambda create-function --function-name cnav-face-detection-encode", "config_document: s3://cnav-face-detection-config/face-detection/config.json"} {
+		"cnav-face-detection-hd", "aws lambda create-function --function-name cnav-face-detection-encode", "config_document: s3://cnav-face-detection-config/face-detection/config.json",
+		"go build -tags lambda.norpc -o bootstrap ./functions/cmd/lambda", "CNAV_FUNCTION=face-detect,"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("deploy plan lacks %q:\n%s", want, out)
 		}
+	}
+	if strings.Contains(out, "no real function") {
+		t.Errorf("a built-in pipeline's function has no real function:\n%s", out)
 	}
 }
 
