@@ -18,15 +18,10 @@
 //     candidate is measured once (a pipeline run, charged, after the
 //     environment's warm-up). The paper does not say what happens when the
 //     measurement misses the bound; here the worst measured-to-predicted
-//     cost ratio r recalibrates the search, which runs again against the
-//     bound divided by √r (a half step in log space) and its best candidate
-//     is measured, at most Recalibrate times (default 2). If nothing
-//     measured meets the bound, the cheapest measured configuration is
-//     returned, marked infeasible. The half step was chosen over the full
-//     step C_bound / r by comparing both in full mode (20 seeds, regret,
-//     table4 and fig10): median regret at +30 % 42 % instead of 62 %, Fig. 10
-//     latency gain 4.4 % instead of 1.6 %, at the price of 223 instead of 231
-//     of 240 answers meeting the bound on the ground truth (CharmSeeker: 213).
+//     cost ratio r recalibrates the search, which runs again against
+//     C_bound / r and its best candidate is measured, at most Recalibrate
+//     times (default 2). If nothing measured meets the bound, the cheapest
+//     measured configuration is returned, marked infeasible.
 //   - Structure updates (§3.3): Research re-plans the last Tune for observed
 //     fan-out counts without profiling; ResearchPipeline re-plans for a
 //     pipeline with functions added or removed, profiling only the new ones.

@@ -139,8 +139,8 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 // confirm measures the k best candidates and keeps the fastest measured one
 // that met the bound. When none did, the model under-predicted cost: the
 // worst measured-to-predicted cost ratio r recalibrates the search, which runs
-// again against the bound divided by √r (a half step in log space), and its
-// new candidates are measured in turn, up to Recalibrate times. If none is ever feasible it returns the cheapest
+// again against C_bound / r, and its new candidates are measured in turn, up
+// to Recalibrate times. If none is ever feasible it returns the cheapest
 // measured configuration, marked infeasible.
 func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, plan *Plan, k int, search func(bound float64) (*Plan, error), res *tuner.Result) error {
 	bestMs, cheapest := math.Inf(1), math.Inf(1)
@@ -187,10 +187,7 @@ func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, plan *Plan, k
 		if attempt >= attempts || ratio <= 1 {
 			break
 		}
-		// Half the step in log space: the ratio measured at the over-budget
-		// pick overstates the error at cheaper configurations, and the full
-		// step C_bound / r excluded the optimum in most +30 % cases.
-		bound /= math.Sqrt(ratio)
+		bound /= ratio
 		next, err := search(bound)
 		if errors.Is(err, ErrInfeasible) {
 			break
