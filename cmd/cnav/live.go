@@ -331,13 +331,7 @@ func liveTune(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	}
 	defer restoreOnError(ctx, b, &err)
 
-	var deps tuners.Deps
-	if *tunerName == "navigator" {
-		if deps.Predictor, err = loadPredictor(*modelFile, ls.plat); err != nil {
-			return err
-		}
-	}
-	tn, err := tuners.New(*tunerName, deps)
+	tn, err := newTuner(*tunerName, nil, *modelFile, ls.plat)
 	if err != nil {
 		return err
 	}

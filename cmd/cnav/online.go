@@ -105,13 +105,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		out.Tuner = "given"
 	} else {
-		deps := tuners.Deps{Oracle: orc}
-		if *tunerName == "navigator" {
-			if deps.Predictor, err = loadPredictor(*modelFile, plat); err != nil {
-				return err
-			}
-		}
-		tn, err := tuners.New(*tunerName, deps)
+		tn, err := newTuner(*tunerName, orc, *modelFile, plat)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,10 @@ package main
 import (
 	"path/filepath"
 
+	"github.com/confignav/confignav/oracle"
+	"github.com/confignav/confignav/tuner"
+	"github.com/confignav/confignav/tuners"
+
 	"github.com/confignav/confignav/navigator"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/platform"
@@ -22,4 +26,17 @@ func loadPredictor(path string, plat *platform.Profile) (navigator.Predictor, er
 		return nil, err
 	}
 	return m.Predictor(), nil
+}
+
+// newTuner makes the named tuner with what it needs: the ground truth (nil
+// live) and, for ConfigNavigator only, its prediction model from modelFile.
+func newTuner(name string, orc *oracle.Oracle, modelFile string, plat *platform.Profile) (tuner.Tuner, error) {
+	deps := tuners.Deps{Oracle: orc}
+	if name == "navigator" {
+		var err error
+		if deps.Predictor, err = loadPredictor(modelFile, plat); err != nil {
+			return nil, err
+		}
+	}
+	return tuners.New(name, deps)
 }

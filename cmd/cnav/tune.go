@@ -106,13 +106,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cmin := prob.CMin
-	deps := tuners.Deps{Oracle: orc}
-	if *tunerName == "navigator" {
-		if deps.Predictor, err = loadPredictor(*modelFile, plat); err != nil {
-			return err
-		}
-	}
-	tn, err := tuners.New(*tunerName, deps)
+	tn, err := newTuner(*tunerName, orc, *modelFile, plat)
 	if err != nil {
 		return err
 	}
