@@ -409,6 +409,22 @@ func scanColumn[T any](rd *file.Reader, name string, required bool, fn func(vals
 
 // byteColumn reads a required byte-array column into one arena.
 func byteColumn(rd *file.Reader, name string, limit int64) ([][]byte, error) {
+	arena, ends, err := arenaColumn(rd, name, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(ends))
+	lo := 0
+	for i, hi := range ends {
+		out[i] = arena[lo:hi:hi]
+		lo = hi
+	}
+	return out, nil
+}
+
+// arenaColumn reads a required byte-array column into one arena and the end
+// offset of each value.
+func arenaColumn(rd *file.Reader, name string, limit int64) ([]byte, []int, error) {
 	arena, ends := columnArena(rd, name, limit)
 	_, err := scanColumn(rd, name, true, func(vals []parquet.ByteArray, def []int16, maxDef int16) error {
 		if maxDef != 0 {
@@ -420,16 +436,7 @@ func byteColumn(rd *file.Reader, name string, limit int64) ([][]byte, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]byte, len(ends))
-	lo := 0
-	for i, hi := range ends {
-		out[i] = arena[lo:hi:hi]
-		lo = hi
-	}
-	return out, nil
+	return arena, ends, err
 }
 
 // columnArena sizes the buffers for a byte-array column from the row
@@ -449,17 +456,7 @@ func columnArena(rd *file.Reader, name string, limit int64) ([]byte, []int) {
 
 // stringColumn reads a required string column with one allocation.
 func stringColumn(rd *file.Reader, name string, limit int64) ([]string, error) {
-	arena, ends := columnArena(rd, name, limit)
-	_, err := scanColumn(rd, name, true, func(vals []parquet.ByteArray, def []int16, maxDef int16) error {
-		if maxDef != 0 {
-			return fmt.Errorf("column %q is nullable", name)
-		}
-		for _, v := range vals {
-			arena = append(arena, v...)
-			ends = append(ends, len(arena))
-		}
-		return nil
-	})
+	arena, ends, err := arenaColumn(rd, name, limit)
 	if err != nil {
 		return nil, err
 	}
