@@ -43,10 +43,21 @@ type Memory struct {
 	GridStepMB int `json:"grid_step_mb"`
 }
 
-// CPU is the CPU share rule: memory/MBPerVCPU vCPUs, at most MaxVCPU.
+// CPU is the CPU share rule: memory/MBPerVCPU vCPUs, at most MaxVCPU, and
+// the number of cores a function sees (nproc, /proc/cpuinfo), which steps
+// with memory while the share grows linearly.
 type CPU struct {
 	MBPerVCPU float64 `json:"mb_per_vcpu"`
 	MaxVCPU   float64 `json:"max_vcpu"`
+	// VisibleCores lists, in ascending memory, the largest memory size with
+	// each core count: a size gets the cores of the first step at or above it.
+	VisibleCores []CoreStep `json:"visible_cores"`
+}
+
+// CoreStep is one step of the visible-core table: sizes up to UpToMB see Cores.
+type CoreStep struct {
+	UpToMB int `json:"up_to_mb"`
+	Cores  int `json:"cores"`
 }
 
 // Price is the billing model.
@@ -136,7 +147,9 @@ func Default() *Profile {
 		Name:    "aws-lambda-us-east-1",
 		Arch:    "x86_64",
 		Memory:  Memory{MinMB: 128, MaxMB: 10240, GridMinMB: 128, GridMaxMB: 4096, GridStepMB: 128},
-		CPU:     CPU{MBPerVCPU: 1769, MaxVCPU: 6},
+		CPU: CPU{MBPerVCPU: 1769, MaxVCPU: 6, VisibleCores: []CoreStep{
+			{UpToMB: 3008, Cores: 2}, {UpToMB: 5307, Cores: 3}, {UpToMB: 7076, Cores: 4},
+			{UpToMB: 8845, Cores: 5}, {UpToMB: 10240, Cores: 6}}},
 		Price: Price{
 			X86PerGBSecond: 0.0000166667, ArmPerGBSecond: 0.0000133334,
 			PerRequest: 0.20 / 1e6, GranularityMs: 1, ArmSpeedRelative: 1,
@@ -216,6 +229,17 @@ func (p *Profile) Validate() error {
 	}
 	num("cpu.mb_per_vcpu", p.CPU.MBPerVCPU, 1, 1e6)
 	num("cpu.max_vcpu", p.CPU.MaxVCPU, 0.01, 1024)
+	if len(p.CPU.VisibleCores) == 0 {
+		bad("cpu.visible_cores is empty")
+	}
+	for i, st := range p.CPU.VisibleCores {
+		if st.Cores < 1 || st.Cores > 1024 || (i > 0 && (st.UpToMB <= p.CPU.VisibleCores[i-1].UpToMB || st.Cores < p.CPU.VisibleCores[i-1].Cores)) {
+			bad("cpu.visible_cores[%d] = {%d MB, %d cores}: memory must increase, cores be 1..1024 and not decrease", i, st.UpToMB, st.Cores)
+		}
+	}
+	if n := len(p.CPU.VisibleCores); n > 0 && p.CPU.VisibleCores[n-1].UpToMB < m.MaxMB {
+		bad("cpu.visible_cores ends at %d MB, below the largest memory size %d MB", p.CPU.VisibleCores[n-1].UpToMB, m.MaxMB)
+	}
 	num("price.x86_per_gb_second", p.Price.X86PerGBSecond, 0, 1)
 	num("price.arm64_per_gb_second", p.Price.ArmPerGBSecond, 0, 1)
 	num("price.per_request", p.Price.PerRequest, 0, 1)
@@ -295,6 +319,16 @@ func (p *Profile) Grid() []int {
 // VCPU is the CPU share, in vCPUs, of a function with mb of memory.
 func (p *Profile) VCPU(mb int) float64 {
 	return math.Min(float64(mb)/p.CPU.MBPerVCPU, p.CPU.MaxVCPU)
+}
+
+// VisibleCores is the number of cores a function with mb of memory sees.
+func (p *Profile) VisibleCores(mb int) int {
+	for _, st := range p.CPU.VisibleCores {
+		if mb <= st.UpToMB {
+			return st.Cores
+		}
+	}
+	return p.CPU.VisibleCores[len(p.CPU.VisibleCores)-1].Cores
 }
 
 // PricePerGBSecond is the compute price of the profile's architecture.
