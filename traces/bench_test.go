@@ -142,7 +142,7 @@ func BenchmarkPoisson(b *testing.B) {
 	const n = 1_000_000
 	var r backend.Request
 	for i := 0; i < b.N; i++ {
-		src := Poisson(1000, uint64(i), nil, nil)
+		src := mustPoisson(b, 1000, uint64(i), nil, nil)
 		for k := 0; k < n; k++ {
 			src.Next(&r)
 		}

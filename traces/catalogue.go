@@ -438,6 +438,10 @@ type Change struct {
 	Value video.Input // Width and Height for FeatureResolution, FPS, Seconds, Motion, Faces
 }
 
+// maxChangeFaces is the largest face count a change may set: a pipeline fans
+// out per face, so a larger count makes one request a storm of invocations.
+const maxChangeFaces = 1000
+
 // ParseChange parses "OFFSET:feature=value[,feature=value…]", where OFFSET
 // is a Go duration ("10m", "90s", "1h30m") from the start of the run, features
 // are resolution (720p or 1280x720), fps, seconds, motion (0..1) and faces,
@@ -501,8 +505,8 @@ func ParseChange(s string) (Change, error) {
 			continue
 		case FeatureFaces:
 			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > 1000 {
-				return bad("faces value %q is not a count", v)
+			if err != nil || n < 0 || n > maxChangeFaces {
+				return bad("faces %q: want a whole number from 0 to %d", v, maxChangeFaces)
 			}
 			c.Value.Faces = n
 			continue

@@ -66,7 +66,7 @@ func TestLoadCatalogue(t *testing.T) {
 	// Requests draw by weight: clip 10 half the time. Tolerance: 5
 	// binomial standard deviations of 20,000 draws.
 	cat, _ := LoadCatalogue(filepath.Join("testdata", "clips.csv"))
-	rs := collect(Poisson(100, 1, cat, nil), 20000)
+	rs := collect(mustPoisson(t, 100, 1, cat, nil), 20000)
 	n := 0
 	for _, r := range rs {
 		if r.Input.ID == 10 {
@@ -149,6 +149,12 @@ func TestParseChange(t *testing.T) {
 			t.Errorf("%q: err = %v, want a change error", bad, err)
 		}
 	}
+	// Out-of-range values name the limit.
+	for bad, limit := range map[string]string{"10m:faces=1000000": "0 to 1000", "10m:fps=5000": "(0, 1000]", "10m:seconds=1e6": "(0, 86400]"} {
+		if _, err := ParseChange(bad); err == nil || !strings.Contains(err.Error(), limit) {
+			t.Errorf("%q: err = %v, want the limit %s", bad, err, limit)
+		}
+	}
 }
 
 // TestChangesApply: from minute 1 every request is 360p with new IDs; from
@@ -167,7 +173,7 @@ func TestChangesApply(t *testing.T) {
 	for _, in := range cat.Clips {
 		byID[in.ID] = in
 	}
-	rs := collect(Poisson(20, 1, cat, chs), 0+4*60*20)
+	rs := collect(mustPoisson(t, 20, 1, cat, chs), 0+4*60*20)
 	for _, r := range rs {
 		in, m := r.Input, r.At/MinuteMicros
 		orig, known := byID[in.ID%50]

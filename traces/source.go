@@ -461,14 +461,17 @@ func (h *int64Heap) Pop() any {
 // Poisson returns an endless Poisson stream of rate requests per second
 // starting at time 0, with inputs drawn from cat (nil: DefaultCatalogue(seed))
 // and the changes applied; cnav simulate --rate uses it. Cut it with the
-// Workload's Duration. A rate that is not positive yields no requests, and
-// so does an invalid catalogue or change (validate them first).
-func Poisson(rate float64, seed uint64, cat *Catalogue, changes []Change) backend.Source {
-	d, err := newDrawer(cat, changes, seed, 0)
-	if err != nil || !(rate > 0) || math.IsInf(rate, 0) {
-		return &poissonSource{}
+// Workload's Duration. A rate that is not a positive finite number, an
+// invalid catalogue or an invalid change is an error.
+func Poisson(rate float64, seed uint64, cat *Catalogue, changes []Change) (backend.Source, error) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		return nil, errorf("poisson rate %v: want a positive finite number of requests per second", rate)
 	}
-	return &poissonSource{perMicro: rate / 1e6, r: rand.New(rand.NewPCG(seed, streamID(streamArrivals, 0))), draw: d}
+	d, err := newDrawer(cat, changes, seed, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &poissonSource{perMicro: rate / 1e6, r: rand.New(rand.NewPCG(seed, streamID(streamArrivals, 0))), draw: d}, nil
 }
 
 type poissonSource struct {
@@ -479,7 +482,7 @@ type poissonSource struct {
 }
 
 func (s *poissonSource) Next(r *backend.Request) bool {
-	if s.draw == nil || s.t > math.MaxInt64/2 {
+	if s.t > math.MaxInt64/2 {
 		return false
 	}
 	s.t += s.r.ExpFloat64() / s.perMicro

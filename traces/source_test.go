@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/video"
 )
 
 // collect drains a source (at most max requests; 0 = all).
@@ -204,7 +206,7 @@ func TestSameSeedSameBytes(t *testing.T) {
 		"equidistant": func(seed uint64) backend.Source {
 			return mustOpen(t, tr, Options{Seed: seed, Duration: 3 * MinuteMicros, Within: WithinEquidistant})
 		},
-		"rate": func(seed uint64) backend.Source { return Poisson(50, seed, nil, []Change{ch}) },
+		"rate": func(seed uint64) backend.Source { return mustPoisson(t, 50, seed, nil, []Change{ch}) },
 	} {
 		a, b, c := digest(collect(open(1), 20000)), digest(collect(open(1), 20000)), digest(collect(open(2), 20000))
 		if a != b {
@@ -219,14 +221,37 @@ func TestSameSeedSameBytes(t *testing.T) {
 // TestPoissonRate: the mean gap of Poisson(rate) is 1/rate. Tolerance: 5
 // standard errors of the mean of 20,000 exponential gaps (5/√20000 ≈ 3.5%).
 func TestPoissonRate(t *testing.T) {
-	rs := collect(Poisson(200, 3, nil, nil), 20000)
+	rs := collect(mustPoisson(t, 200, 3, nil, nil), 20000)
 	sortedTimes(t, rs)
 	mean := float64(rs[len(rs)-1].At) / float64(len(rs)) / 1e6
 	if math.Abs(mean*200-1) > 5/math.Sqrt(20000) {
 		t.Errorf("mean gap %v s, want %v s", mean, 1.0/200)
 	}
-	if len(collect(Poisson(0, 1, nil, nil), 10)) != 0 || len(collect(Poisson(math.NaN(), 1, nil, nil), 10)) != 0 {
-		t.Error("a non-positive rate produced requests")
+	for _, rate := range []float64{0, -1, math.NaN(), math.Inf(1)} {
+		if src, err := Poisson(rate, 1, nil, nil); err == nil || src != nil {
+			t.Errorf("Poisson(%v): %v, %v; want an error", rate, src, err)
+		}
+	}
+}
+
+func mustPoisson(t testing.TB, rate float64, seed uint64, cat *Catalogue, changes []Change) backend.Source {
+	t.Helper()
+	src, err := Poisson(rate, seed, cat, changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// TestPoissonBadInput: an invalid catalogue or change is an error, never an
+// empty stream (cnav simulate --rate once ran 0 requests and exited 0).
+func TestPoissonBadInput(t *testing.T) {
+	neg := &Catalogue{Clips: []video.Input{video.Reference}} // id -1
+	if _, err := Poisson(1, 1, neg, nil); err == nil || !strings.Contains(err.Error(), "id -1") {
+		t.Errorf("catalogue with a negative id: %v, want an error naming id -1", err)
+	}
+	if _, err := Poisson(1, 1, nil, []Change{{At: -5, Set: FeatureFaces}}); err == nil {
+		t.Error("a change at a negative time was accepted")
 	}
 }
 

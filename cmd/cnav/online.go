@@ -89,7 +89,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	src, workload, err := wl.source(*seed, dur.Microseconds())
 	if err != nil {
-		return err
+		return fmt.Errorf("online: %w", err)
 	}
 	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -100,7 +101,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	src, workload, err := wl.source(*seed, dur.Microseconds())
 	if err != nil {
-		return err
+		return fmt.Errorf("simulate: %w", err)
 	}
 
 	sink := backend.Discard
@@ -209,20 +210,37 @@ func memoryConfig(dag *pipeline.DAG, plat *platform.Profile, all int, list strin
 	return cfg, nil
 }
 
+// maxDuration is the longest run parseDuration accepts: far beyond any trace
+// (Azure's span two weeks), and well inside the engine's integer clock.
+const maxDuration = 1e9 * time.Second
+
+// durationSyntax matches a well-formed positive Go duration.
+var durationSyntax = regexp.MustCompile(`^\+?([0-9]*\.?[0-9]+(ns|us|µs|μs|ms|s|m|h))+$`)
+
 // parseDuration accepts a Go duration or a number of seconds.
 func parseDuration(s string) (time.Duration, error) {
+	tooLong := fmt.Errorf("%q: longer than the limit of %.0e s (about 31 years)", s, maxDuration.Seconds())
 	if secs, err := strconv.ParseFloat(s, 64); err == nil {
-		if !(secs > 0) || secs > 1e9 {
+		switch {
+		case !(secs > 0):
 			return 0, fmt.Errorf("%q: want a positive length", s)
+		case secs > maxDuration.Seconds():
+			return 0, tooLong
 		}
 		return time.Duration(secs * float64(time.Second)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
+		if durationSyntax.MatchString(s) {
+			return 0, tooLong // well formed, but beyond time.Duration's 2,562,047 h
+		}
 		return 0, fmt.Errorf("%q: want a duration such as 90s, 10m or 2h", s)
 	}
-	if d <= 0 {
+	switch {
+	case d <= 0:
 		return 0, fmt.Errorf("%q: want a positive length", s)
+	case d > maxDuration:
+		return 0, tooLong
 	}
 	return d, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/traces"
@@ -18,8 +19,14 @@ import (
 type workloadFlags struct {
 	workload, sel, within, inputs *string
 	rate, scale                   *float64
+	maxRequests                   *float64
 	changes                       changeList
 }
+
+// defaultMaxRequests is the most requests simulate and online admit unless
+// --max-requests raises it: about ten minutes of one core for the largest
+// built-in pipeline, and a day of the synthetic trace fits under it.
+const defaultMaxRequests = 20_000_000
 
 // changeList is a repeatable --change flag.
 type changeList []traces.Change
@@ -43,6 +50,7 @@ func addWorkloadFlags(fs *flag.FlagSet) *workloadFlags {
 	w.within = fs.String("within", "uniform", "arrival times inside a trace minute: uniform, poisson or equidistant")
 	w.inputs = fs.String("inputs", "", "clips requests carry: reference (1080p, 5 s), catalogue (the 50-clip default), or a manifest FILE (.csv/.json) (default: reference with --rate, catalogue with --workload)")
 	fs.Var(&w.changes, "change", "scheduled input change, e.g. 10m:resolution=360p or 20m:faces=3 (repeatable)")
+	w.maxRequests = fs.Float64("max-requests", defaultMaxRequests, "refuse a workload expected to make more requests than this (rate × duration, or the trace's counts × scale)")
 	return w
 }
 
@@ -56,7 +64,24 @@ func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, s
 		return nil, "", usagef("--rate must be a positive number of requests per second")
 	}
 	if !(*w.scale > 0) || math.IsInf(*w.scale, 0) {
-		return nil, "", usagef("--scale must be a positive factor")
+		return nil, "", usagef("--scale %v: want a positive finite factor", *w.scale)
+	}
+	if !(*w.maxRequests > 0) || math.IsInf(*w.maxRequests, 0) {
+		return nil, "", usagef("--max-requests %v: want a positive number", *w.maxRequests)
+	}
+	for _, c := range w.changes {
+		if c.At >= durationUs {
+			return nil, "", usagef("--change %s: starts at %s, at or after the end of the run (--duration %s)",
+				c, time.Duration(c.At)*time.Microsecond, time.Duration(durationUs)*time.Microsecond)
+		}
+	}
+	// tooMany refuses a workload expected to make more than --max-requests.
+	tooMany := func(n float64, how string) error {
+		if n > *w.maxRequests {
+			return usagef("workload: %s is about %.3g requests, above the limit of %.3g (raise it with --max-requests if you mean it)",
+				how, n, *w.maxRequests)
+		}
+		return nil
 	}
 	inputs := *w.inputs
 	if inputs == "" {
@@ -68,7 +93,9 @@ func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, s
 	var cat *traces.Catalogue
 	switch inputs {
 	case "reference":
-		cat = &traces.Catalogue{Clips: []video.Input{video.Reference}}
+		ref := video.Reference
+		ref.ID = 0 // a catalogue's ids are non-negative
+		cat = &traces.Catalogue{Clips: []video.Input{ref}}
 	case "catalogue":
 		cat = traces.DefaultCatalogue(seed)
 	default:
@@ -86,15 +113,44 @@ func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, s
 		desc += ",changes=" + strings.Join(cs, ";")
 	}
 	if hasRate {
+		if err := tooMany(*w.rate*float64(durationUs)/1e6, fmt.Sprintf("--rate %g for %s", *w.rate, time.Duration(durationUs)*time.Microsecond)); err != nil {
+			return nil, "", err
+		}
 		if inputs == "reference" && len(w.changes) == 0 {
 			// The plain reference stream keeps its own arrival stream, so
 			// earlier outputs stay reproducible.
 			return newPoissonSource(*w.rate, seed), fmt.Sprintf("poisson:rate=%g", *w.rate), nil
 		}
-		return traces.Poisson(*w.rate, seed, cat, w.changes), fmt.Sprintf("poisson:rate=%g,%s", *w.rate, desc), nil
+		src, err := traces.Poisson(*w.rate, seed, cat, w.changes)
+		if err != nil {
+			return nil, "", err
+		}
+		return src, fmt.Sprintf("poisson:rate=%g,%s", *w.rate, desc), nil
 	}
-	src, err := traces.Open(*w.workload, traces.Options{Seed: seed, Duration: durationUs, Select: *w.sel, Scale: *w.scale,
-		Within: *w.within, Catalogue: cat, Changes: w.changes})
+	opts := traces.Options{Seed: seed, Duration: durationUs, Select: *w.sel, Scale: *w.scale,
+		Within: *w.within, Catalogue: cat, Changes: w.changes}
+	if err := opts.Validate(); err != nil {
+		return nil, "", err
+	}
+	tr, err := traces.Load(*w.workload, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	n, err := tr.Expected(opts)
+	if err != nil {
+		return nil, "", err
+	}
+	how := fmt.Sprintf("%s for %s", *w.workload, time.Duration(durationUs)*time.Microsecond)
+	if *w.sel != "" {
+		how += " with --select " + *w.sel
+	}
+	if *w.scale != 1 {
+		how += fmt.Sprintf(" at --scale %g", *w.scale)
+	}
+	if err := tooMany(n, how); err != nil {
+		return nil, "", err
+	}
+	src, err := traces.OpenTrace(tr, opts)
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReferenceStreamWithChange: --rate with a change on the reference clip
+// once simulated 0 requests and exited 0 (the catalogue's id -1 was rejected
+// and the error dropped). Now it runs, and the change shows in the cost.
+func TestReferenceStreamWithChange(t *testing.T) {
+	base := []string{"--pipeline", "face-detection", "--rate", "1", "--duration", "5m", "--memory-all", "2048"}
+	m := simulateJSON(t, append(base, "--change", "4m:resolution=360p")...)
+	if n := m["requests"].(float64); n < 250 {
+		t.Fatalf("%v requests in 5 min at 1/s, want about 300", n)
+	}
+	plain := simulateJSON(t, base...)
+	if m["cost"].(map[string]any)["usd_total"].(float64) >= plain["cost"].(map[string]any)["usd_total"].(float64) {
+		t.Error("a change to 360p for the last minute did not lower the total cost")
+	}
+}
+
+// TestWorkloadLimits: workloads that would run (nearly) forever, changes
+// after the end and absurd lengths are errors naming the value and the limit.
+func TestWorkloadLimits(t *testing.T) {
+	base := []string{"--pipeline", "face-detection", "--memory-all", "2048"}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--rate", "1e9", "--duration", "5m"}, []string{"--rate 1e+09 for 5m0s", "3e+11 requests", "limit of 2e+07", "--max-requests"}},
+		{[]string{"--rate", "100", "--duration", "10m", "--max-requests", "1000"}, []string{"6e+04 requests", "limit of 1e+03"}},
+		{[]string{"--workload", "synthetic", "--scale", "1e6", "--duration", "10m"}, []string{"synthetic for 10m0s at --scale 1e+06", "limit of 2e+07"}},
+		{[]string{"--workload", "synthetic", "--select", "rank:1", "--duration", "10m", "--max-requests", "1"}, []string{"--select rank:1", "limit of 1 "}},
+		{[]string{"--rate", "1", "--max-requests", "-1"}, []string{"--max-requests -1"}},
+		{[]string{"--rate", "1", "--duration", "5m", "--change", "6m:resolution=360p"}, []string{"6m0s", "after the end", "--duration 5m0s"}},
+		{[]string{"--rate", "1", "--duration", "5m", "--change", "5m:resolution=360p"}, []string{"after the end"}},
+		{[]string{"--rate", "1", "--duration", "1e100"}, []string{`"1e100"`, "limit of 1e+09 s"}},
+		{[]string{"--rate", "1", "--duration", "99999999h"}, []string{`"99999999h"`, "limit of 1e+09 s"}},
+		{[]string{"--rate", "1", "--duration", "0"}, []string{"positive length"}},
+		{[]string{"--rate", "1", "--change", "1m:faces=1000000"}, []string{`"1000000"`, "0 to 1000"}},
+	} {
+		_, _, err := cnav(t, append(append([]string{"simulate"}, base...), tc.args...)...)
+		if err == nil {
+			t.Errorf("%v: no error", tc.args)
+			continue
+		}
+		if exitCode(err) != 2 {
+			t.Errorf("%v: exit status %d, want 2 (usage)", tc.args, exitCode(err))
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: %v\nwant it to contain %q", tc.args, err, w)
+			}
+		}
+	}
+	// Raising the limit admits the run.
+	m := simulateJSON(t, append(base, "--rate", "10", "--duration", "60", "--max-requests", "700")...)
+	if m["requests"].(float64) == 0 {
+		t.Error("no requests under a raised limit")
+	}
+	// online refuses the same way, before tuning.
+	start := time.Now()
+	_, _, err := cnav(t, "online", "--pipeline", "face-detection", "--config", "decode=1024,face-detect=1024,hd=1024,encode=1024",
+		"--rate", "1", "--duration", "5m", "--change", "10m:resolution=360p")
+	if err == nil || !strings.Contains(err.Error(), "online: --change") || time.Since(start) > 10*time.Second {
+		t.Errorf("online with a change after the end: %v after %v", err, time.Since(start))
+	}
+}
+
+// TestHelpExitsZero: cnav COMMAND --help prints the flags and exits 0.
+func TestHelpExitsZero(t *testing.T) {
+	for _, cmd := range []string{"simulate", "online", "check", "pipelines"} {
+		_, stderr, err := cnav(t, cmd, "--help")
+		if !errors.Is(err, flag.ErrHelp) || exitCode(err) != 0 {
+			t.Errorf("%s --help: %v, exit %d; want flag.ErrHelp and exit 0", cmd, err, exitCode(err))
+		}
+		if cmd != "pipelines" && !strings.Contains(stderr, "-") {
+			t.Errorf("%s --help printed no usage: %q", cmd, stderr)
+		}
+	}
+	if exitCode(usagef("x")) != 2 || exitCode(errors.New("x")) != 1 || exitCode(nil) != 0 {
+		t.Error("exit codes: usage 2, failure 1, success 0")
+	}
+}
