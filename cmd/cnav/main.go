@@ -25,16 +25,24 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	stopProfile()
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "cnav:", err)
-		}
-		var u usageError
-		if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
-			os.Exit(2)
-		}
-		os.Exit(1)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "cnav:", err)
 	}
+	os.Exit(exitCode(err))
+}
+
+// exitCode is the process status for run's error: 0 for success and for
+// COMMAND -h (the usage was asked for and printed), 2 for a mistake in the
+// command line, 1 for any other failure.
+func exitCode(err error) int {
+	var u usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &u):
+		return 2
+	}
+	return 1
 }
 
 // command is one subcommand.
