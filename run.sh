@@ -49,9 +49,14 @@ main)
 	# prediction model and measured tables), then the regression gate.
 	shift || true
 	bin/cnav reproduce --quick --out results/latest "$@"
-	bin/cnav check --against results/reference/summary.json --summary results/latest/summary.json ||
-		echo "run.sh: some headline numbers moved beyond their tolerance from results/reference (see above)" >&2
 	echo "report: results/latest/report.md"
+	# The gate: a failed check (drift, or a reference with no gated numbers)
+	# fails the run, so CI sees it.
+	bin/cnav check --against results/reference/summary.json --summary results/latest/summary.json || {
+		status=$?
+		echo "run.sh: the regression gate failed (see above): headline numbers moved beyond their tolerance from results/reference, or the reference is unusable" >&2
+		exit "$status"
+	}
 	;;
 *)
 	echo "usage: ./run.sh [test [go test flags]] | ./run.sh [main [cnav reproduce flags]]" >&2

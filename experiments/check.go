@@ -21,6 +21,21 @@ func ReadSummary(path string) (*Summary, error) {
 	return &s, nil
 }
 
+// Gated is the number of the reference's headline numbers that Check gates:
+// those of its listed experiments with a tolerance. A reference with none
+// (an empty or damaged file) would pass every run, so cnav check refuses it.
+func Gated(ref *Summary) int {
+	n := 0
+	for _, exp := range ref.Experiments {
+		for _, h := range ref.Headlines[exp] {
+			if h.Tolerance != 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // Check compares a run's headline numbers with a reference: every reference
 // headline with a tolerance must exist in the run and lie within the
 // tolerance of the reference value. It writes one line per headline and

@@ -20,6 +20,9 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if experiments.Gated(ref) == 0 {
+		return fmt.Errorf("check: reference %s has no gated headline numbers (no experiment lists a headline with a tolerance): a damaged reference would pass every run", *against)
+	}
 	run, err := experiments.ReadSummary(*summary)
 	if err != nil {
 		return err
