@@ -72,8 +72,8 @@ func parseRandom(name string) (*Spec, error) {
 	if _, err := fmt.Sscanf(name, "random:n=%d,seed=%d", &n, &seed); err != nil || fmt.Sprintf("random:n=%d,seed=%d", n, seed) != name {
 		return nil, fmt.Errorf("pipeline: %q: want random:n=N,seed=S", name)
 	}
-	if n < 1 || n > 1000 {
-		return nil, fmt.Errorf("pipeline: %q: n = %d, want 1..1000", name, n)
+	if n < 1 || n > MaxFunctions {
+		return nil, fmt.Errorf("pipeline: %q: n = %d, want 1..%d", name, n, MaxFunctions)
 	}
 	return Random(n, seed), nil
 }

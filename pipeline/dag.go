@@ -85,6 +85,10 @@ func (d *DAG) filter(keep func(*Node) bool) []int {
 	return out
 }
 
+// MaxFunctions is the most functions a pipeline may have: the largest random
+// pipeline (random:n=1000), far beyond the paper's eight-stage pipelines.
+const MaxFunctions = 1000
+
 // Compile validates a spec and builds its DAG. The error lists every problem
 // found, each naming the pipeline and the function or edge at fault.
 func Compile(s *Spec) (*DAG, error) {
@@ -100,6 +104,15 @@ func Compile(s *Spec) (*DAG, error) {
 	if len(s.Functions) == 0 {
 		fail("no functions")
 		return nil, errors.Join(errs...)
+	}
+	if len(s.Functions) > MaxFunctions {
+		// Checked first: tuning cost grows with the node count (a 10,000-node
+		// spec once failed after 36 s inside Sobol sampling).
+		fail("%d functions, above the limit of %d", len(s.Functions), MaxFunctions)
+		return nil, errors.Join(errs...)
+	}
+	if s.ParallelDepth < 0 || s.ParallelDepth > len(s.Functions) {
+		fail("parallel_depth %d: want 0 (not stated) to %d, the number of functions", s.ParallelDepth, len(s.Functions))
 	}
 	index := make(map[string]int, len(s.Functions))
 	for i, f := range s.Functions {

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestBuiltins(t *testing.T) {
@@ -76,6 +78,8 @@ func TestValidationErrors(t *testing.T) {
 		{"self loop", `{name: s, functions: [{name: a, model: decode}], edges: [[a, a]]}`, `self-loop on "a"`},
 		{"negative data", `{name: s, functions: [{name: a, model: decode}, {name: b, model: hd}], edges: [{from: a, to: b, data_mb: -1}]}`, "data_mb = -1"},
 		{"no functions", `{name: e, functions: []}`, "no functions"},
+		{"negative parallel depth", `{name: p, parallel_depth: -3, functions: [{name: a, model: decode}]}`, "parallel_depth -3: want 0 (not stated) to 1"},
+		{"parallel depth above size", `{name: p, parallel_depth: 5, functions: [{name: a, model: decode}, {name: b, model: hd}], edges: [[a, b]]}`, "parallel_depth 5: want 0 (not stated) to 2"},
 		{"bad table", `{name: t, functions: [{name: a, table: {runtime: go, working_set_mb: 10, input: {width: 640, height: 360, fps: 30, seconds: 5, motion: 0.5, faces: 1}, rows: [{memory_mb: 256, samples_ms: [3]}, {memory_mb: 128, samples_ms: [5]}]}}]}`, "does not ascend"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,6 +91,26 @@ func TestValidationErrors(t *testing.T) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestTooManyFunctions: a spec above MaxFunctions fails at once, naming its
+// size and the limit (a 10,000-node spec once failed after 36 s in Sobol).
+func TestTooManyFunctions(t *testing.T) {
+	s := &Spec{Name: "big"}
+	for i := range 10_000 {
+		s.Functions = append(s.Functions, Function{Name: fmt.Sprintf("f%d", i), Model: "decode"})
+	}
+	start := time.Now()
+	_, err := Compile(s)
+	if err == nil || !strings.Contains(err.Error(), "10000 functions, above the limit of 1000") {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
+	}
+	if _, err := Load("random:n=1001,seed=1"); err == nil || !strings.Contains(err.Error(), "want 1..1000") {
+		t.Errorf("random:n=1001: %v", err)
 	}
 }
 
