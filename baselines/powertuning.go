@@ -297,4 +297,12 @@ func (t *reportTap) Invoke(ctx context.Context, function string, n int, in video
 	return inv.Invoke(ctx, function, n, in, t.sink(sink))
 }
 
+// KeyNext implements tuner.Keyed when the wrapped backend does, so that
+// the environment's keys reach the simulator through the tap.
+func (t *reportTap) KeyNext(key uint64, fresh bool) {
+	if k, ok := t.Backend.(tuner.Keyed); ok {
+		k.KeyNext(key, fresh)
+	}
+}
+
 var errNoInvoker = errors.New("baselines: the backend cannot invoke a function on its own")

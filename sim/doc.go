@@ -11,7 +11,11 @@
 // O(requests in flight), not O(run). One seed gives named random streams
 // (rand.NewPCG(seed⊕run, stream)); each Run of the same Sim draws fresh
 // streams, so repeated measurements differ, and the same seed and calls give
-// the same bytes.
+// the same bytes. KeyNext keys the next run instead (common random numbers:
+// package tuner keys each measurement by seed, configuration and window
+// index): its streams come from (seed, key), its traffic tide starts at the
+// seed's phase, and, when fresh, it starts with no warm environment, so what
+// it measures does not depend on the runs before it.
 //
 // Lambda model. Each function keeps a pool of idle execution environments.
 // An invocation takes the most recently used idle environment (warm) or

@@ -42,6 +42,7 @@ type runner struct {
 	stats    backend.RunStats
 	e2e      hist.Histogram
 	now      int64
+	tide0    int64 // the time at which the traffic tide is at the seed's phase
 	nextInv  uint64
 	nextReq  uint64
 	rec      backend.Record
@@ -97,6 +98,15 @@ func (s *Sim) newRunner(sink backend.Sink, only, onlyN int) *runner {
 	}
 	s.runs++
 	key := s.seed ^ (s.runs * 0x9e3779b97f4a7c15)
+	var tide0 int64
+	if s.next.keyed {
+		key = mixKey(s.seed, s.next.key)
+		tide0 = s.clock
+		if s.next.fresh {
+			s.retireAll()
+		}
+		s.next.keyed, s.next.fresh = false, false
+	}
 	return &runner{
 		s: s, sink: sink, only: only, onlyN: onlyN,
 		noise:    rand.New(rand.NewPCG(key, streamNoise)),
@@ -105,6 +115,7 @@ func (s *Sim) newRunner(sink backend.Sink, only, onlyN int) *runner {
 		throttle: rand.New(rand.NewPCG(key, streamThrottle)),
 		memory:   rand.New(rand.NewPCG(key, streamMemory)),
 		now:      s.clock,
+		tide0:    tide0,
 	}
 }
 
@@ -484,5 +495,5 @@ func (r *runner) drift() float64 {
 	if nz.DriftAmplitude == 0 {
 		return 1
 	}
-	return 1 + nz.DriftAmplitude*math.Sin(2*math.Pi*float64(r.now)/(nz.DriftPeriodS*1e6)+r.s.driftPhase)
+	return 1 + nz.DriftAmplitude*math.Sin(2*math.Pi*float64(r.now-r.tide0)/(nz.DriftPeriodS*1e6)+r.s.driftPhase)
 }

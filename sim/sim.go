@@ -34,6 +34,11 @@ type Sim struct {
 	dag   *pipeline.DAG
 	seed  uint64
 	runs  uint64 // Runs so far: each draws fresh streams
+	// next holds a key set by KeyNext for the next Run or Invoke.
+	next struct {
+		key          uint64
+		keyed, fresh bool
+	}
 	clock int64  // virtual time at the end of the last Run
 	nodes []nodeState
 	// accountBusy counts busy environments across the account.

@@ -13,6 +13,22 @@
 // own compute is the wall time spent outside the Env's calls. Search time is
 // the sum, the quantity of the paper's Figure 9.
 //
+// Common random numbers (BASELINES.md, "Accounting for every tuner"): the
+// Env numbers its measurements from Start (the window index) and keys each
+// one's randomness by (its seed, the configuration, the window index): the
+// request stream's seed by (seed, index), and, on a backend that implements
+// Keyed (the simulator), every invocation's noise, the tide and a fresh set
+// of environments by MeasurementKey. No tuner name and no global run
+// counter enter a key, so two tuners that measure the same configuration at
+// the same window index of the same seed see the same noise and measure the
+// same latency, and paired comparisons between tuners are not drowned in
+// independent noise. A different index or configuration gives independent
+// noise.
+//
+// Parallel charges branches of measurements that the original tool runs at
+// the same time (Power Tuning's memory values, CharmSeeker's stages) by the
+// longest branch, and every branch's dollars.
+//
 // The objective is the same for all: minimise end-to-end latency subject to
 // cost per request ≤ C_bound. The Env keeps every configuration evaluated with
 // what was observed, so results publish the whole trace, not only the pick.

@@ -68,6 +68,10 @@ type Result struct {
 	Note        string // deviations, infeasibility, anything a reader must know
 	Accounting
 	Trace []Evaluation // every configuration measured, in order
+	// Observations counts, per function, the observations the tuner's
+	// models got of it, in its own unit (nil when the tuner observes only
+	// whole pipelines).
+	Observations map[string]int
 }
 
 // Accounting is what a search cost.
@@ -109,8 +113,10 @@ type Evaluation struct {
 // Env is the measurement environment. It is not safe for concurrent use.
 type Env struct {
 	Backend backend.Backend
-	// Source makes the request stream for one measurement; each call gets a
-	// new seed so measurements are independent.
+	// Source makes the request stream for one measurement. Its seed is keyed
+	// by the environment's seed, the window index and the phase (warm-up or
+	// window): measurements at different indices are independent, and every
+	// configuration measured at one index sees the same arrivals.
 	Source func(seed uint64) backend.Source
 	// WindowUs is how long a measurement streams requests (30 s default).
 	WindowUs int64
@@ -125,14 +131,74 @@ type Env struct {
 	CBound float64
 
 	seed      uint64
+	window    uint64 // measurements since Start: the window index of the next
+	inGroup   bool   // inside Parallel
 	acct      Accounting
 	trace     []Evaluation
 	started   time.Time
 	insideEnv time.Duration
 }
 
-// NewEnv makes an environment. seed separates its measurement streams from
-// other environments'.
+// Keyed is a backend whose randomness can be keyed run by run (the
+// simulator). The Env keys every measurement with its seed, the
+// configuration measured and the window index, so that two tuners that
+// measure one configuration at the same window index of the same seed see
+// the same noise (common random numbers: BASELINES.md, "Accounting for
+// every tuner"). KeyNext applies to the next Run or Invoke only; fresh asks
+// the backend to start that run from no warm environment, so that what it
+// measures does not depend on what ran before.
+type Keyed interface {
+	KeyNext(key uint64, fresh bool)
+}
+
+// Phases of a measurement, mixed into its key.
+const (
+	phaseWarmup uint64 = iota + 1
+	phaseWindow
+	phaseInvoke
+)
+
+// MeasurementKey is the key of one run of a measurement: the environment's
+// seed, the window index within the tuner's run (counted from Start), the
+// phase (warm-up, window or single-function invocation) and the
+// configuration, given as a string (backend.Config.String, or
+// "function=MB" for an invocation). No tuner name and no global counter
+// enter it.
+func MeasurementKey(seed, window, phase uint64, config string) uint64 {
+	h := uint64(0xcbf29ce484222325) // FNV-1a of the configuration
+	for i := 0; i < len(config); i++ {
+		h ^= uint64(config[i])
+		h *= 0x100000001b3
+	}
+	return mix(mix(mix(mix(seed)^window)^phase) ^ h)
+}
+
+// sourceSeed is the seed of the request stream of one run: the same for
+// every configuration measured at that window index, so configurations are
+// also compared on common arrivals.
+func sourceSeed(seed, window, phase uint64) uint64 {
+	return mix(mix(mix(seed^0x736f75726365)^window) ^ phase)
+}
+
+// mix is SplitMix64's finaliser.
+func mix(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// key keys the backend's next run when it can be keyed.
+func (e *Env) key(window, phase uint64, config string, fresh bool) {
+	if k, ok := e.Backend.(Keyed); ok {
+		k.KeyNext(MeasurementKey(e.seed, window, phase, config), fresh)
+	}
+}
+
+// NewEnv makes an environment. seed keys its measurements' randomness
+// (with the configuration and the window index; see MeasurementKey): two
+// environments with one seed whose tuners measure the same configuration at
+// the same window index see the same noise.
 func NewEnv(b backend.Backend, source func(seed uint64) backend.Source, seed uint64) *Env {
 	return &Env{Backend: b, Source: source, WindowUs: 30e6, WarmupUs: 15e6, Input: video.Reference, seed: seed}
 }
@@ -141,6 +207,8 @@ func NewEnv(b backend.Backend, source func(seed uint64) backend.Source, seed uin
 func (e *Env) Start() {
 	e.acct = Accounting{}
 	e.trace = nil
+	e.window = 0
+	e.inGroup = false
 	e.insideEnv = 0
 	e.started = time.Now()
 }
@@ -176,6 +244,37 @@ func (e *Env) Finish(r *Result) *Result {
 	return r
 }
 
+// Parallel runs n branches of measurements that the tuner's original runs
+// at the same time (AWS Lambda Power Tuning's memory values, CharmSeeker's
+// stages). The branches run one after another here, since the backend holds
+// one configuration per function, but the group is charged the time of its
+// longest branch rather than the sum: each branch's measurement seconds
+// count from the group's start. Dollars are charged for every measurement
+// of every branch. Evaluation.At of a measurement in a branch is the search
+// time at the group's start plus its branch's measurement seconds so far.
+// Parallel groups do not nest.
+func (e *Env) Parallel(n int, branch func(i int) error) error {
+	if e.inGroup {
+		return fmt.Errorf("tuner: parallel groups do not nest")
+	}
+	e.inGroup = true
+	start := e.acct.MeasureSeconds
+	var longest float64
+	defer func() {
+		e.acct.MeasureSeconds = start + longest
+		e.inGroup = false
+	}()
+	for i := 0; i < n; i++ {
+		e.acct.MeasureSeconds = start
+		err := branch(i)
+		longest = max(longest, e.acct.MeasureSeconds-start)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Measure applies a configuration and streams the workload through the
 // pipeline for one window. A measurement where invocations fail (out of
 // memory) is not an error: it is returned with Failed > 0 and Feasible false,
@@ -186,18 +285,23 @@ func (e *Env) Measure(ctx context.Context, cfg backend.Config) (Evaluation, erro
 	if err := e.Backend.Apply(ctx, cfg); err != nil {
 		return Evaluation{}, err
 	}
+	k := e.window
+	e.window++
+	// The key names the whole configuration in force, not only the
+	// functions cfg sets.
+	full := e.Backend.Config().String()
 	var warm backend.RunStats
 	if e.WarmupUs > 0 {
-		e.seed++
+		e.key(k, phaseWarmup, full, true)
 		var err error
-		warm, err = e.Backend.Run(ctx, backend.Workload{Source: e.Source(e.seed), Duration: e.WarmupUs}, backend.Discard)
+		warm, err = e.Backend.Run(ctx, backend.Workload{Source: e.Source(sourceSeed(e.seed, k, phaseWarmup)), Duration: e.WarmupUs}, backend.Discard)
 		if err != nil {
 			return Evaluation{}, fmt.Errorf("tuner: warm-up: %w", err)
 		}
 	}
-	e.seed++
+	e.key(k, phaseWindow, full, e.WarmupUs <= 0)
 	col := newCollector()
-	st, err := e.Backend.Run(ctx, backend.Workload{Source: e.Source(e.seed), Duration: e.WindowUs}, col)
+	st, err := e.Backend.Run(ctx, backend.Workload{Source: e.Source(sourceSeed(e.seed, k, phaseWindow)), Duration: e.WindowUs}, col)
 	if err != nil {
 		return Evaluation{}, err
 	}
@@ -222,6 +326,11 @@ func (e *Env) Invoke(ctx context.Context, function string, mb, n int) (Evaluatio
 	if err := e.Backend.Apply(ctx, backend.Config{function: mb}); err != nil {
 		return Evaluation{}, err
 	}
+	k := e.window
+	e.window++
+	// Not fresh: invocations of one function at one size in a row reuse
+	// its warm environments, as on Lambda (a size change retires them).
+	e.key(k, phaseInvoke, fmt.Sprintf("%s=%d", function, mb), false)
 	col := newCollector()
 	st, err := inv.Invoke(ctx, function, n, e.Input, col)
 	if err != nil {
