@@ -34,9 +34,12 @@ package baselines
 //     "powertuning" series); the tool's own default is cost, available as
 //     "powertuning-cost".
 //   - Memory values are measured one after another on one function (the
-//     backend holds one memory per function), so the search time charged is
-//     the sum over values, where the tool's parallel branches would take
-//     about the longest one.
+//     backend holds one memory per function), but charged as the tool's
+//     parallel Executor branches take them (tuner.Env.Parallel): per
+//     function the longest value's time, functions one after another as a
+//     user runs the tool once per function. Every invocation's dollars are
+//     charged. The Initializer's and Cleaner's version publishing and
+//     deletion are not charged.
 //   - Result.Feasible is our bookkeeping, not the tool's: the composed
 //     configuration's cost estimated from the tool's own averages (times the
 //     fan-out of each function, request fees added) against C_bound. It does
@@ -127,18 +130,26 @@ func (pt PowerTuning) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 	var estimate float64
 	var skipped []string
 	for i, fn := range p.Pipeline.Names() {
-		var stats []ptStat
-		for _, mb := range p.Grid {
-			durs, failed, err := pt.invoke(ctx, env, tap, fn, mb, num)
+		// The state machine's Executor branches, one per memory value, run
+		// in parallel: charged as the longest.
+		durs := make([][]float64, len(p.Grid))
+		failed := make([]bool, len(p.Grid))
+		err := env.Parallel(len(p.Grid), func(k int) error {
+			var err error
+			durs[k], failed[k], err = pt.invoke(ctx, env, tap, fn, p.Grid[k], num)
 			res.Evaluations += num
-			if err != nil {
-				return nil, err
-			}
-			if failed {
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		var stats []ptStat
+		for k, mb := range p.Grid {
+			if failed[k] {
 				skipped = append(skipped, fmt.Sprintf("%s@%d", fn, mb))
 				continue
 			}
-			avg := trimmedMean(durs, ptDiscard)
+			avg := trimmedMean(durs[k], ptDiscard)
 			if !(avg > 0) { // analyzer.js drops empty results
 				continue
 			}
