@@ -126,6 +126,28 @@ func wantRuns(want int) func(*testing.T, *tuner.Problem, *tuner.Result) {
 	}
 }
 
+// stageEvals checks CharmSeeker's count: E invocations of every stage on
+// its own, E observations reported per function.
+func stageEvals(E int) func(*testing.T, *tuner.Problem, *tuner.Result) {
+	return func(t *testing.T, p *tuner.Problem, r *tuner.Result) {
+		n := len(p.Pipeline.Nodes)
+		per := map[string]int{}
+		for _, ev := range r.Trace {
+			if ev.Kind == "invoke" {
+				per[ev.Function]++
+			}
+		}
+		if r.Evaluations != n*E || pipelineRuns(r) != 0 {
+			t.Errorf("%d evaluations, %d pipeline runs; want %d stage invocations and none", r.Evaluations, pipelineRuns(r), n*E)
+		}
+		for _, fn := range p.Pipeline.Names() {
+			if per[fn] != E || r.Observations[fn] != E {
+				t.Errorf("%s: %d invocations in the trace, %d observations reported; want %d", fn, per[fn], r.Observations[fn], E)
+			}
+		}
+	}
+}
+
 func tunerCases() []tunerCase {
 	powerTuning := func(t *testing.T, p *tuner.Problem, r *tuner.Result) {
 		want := len(p.Grid) * ptNum * len(p.Pipeline.Nodes) // 32 values · 5 invocations · 4 functions
@@ -135,8 +157,8 @@ func tunerCases() []tunerCase {
 	}
 	return []tunerCase{
 		// face-detection has 4 stages: E = 20 (sbo_main.py).
-		{tuner: CharmSeeker{}, evals: wantRuns(20)},
-		{tuner: CharmSeeker{Iterations: 40}, evals: wantRuns(40), long: true},
+		{tuner: CharmSeeker{}, evals: stageEvals(20)},
+		{tuner: CharmSeeker{Iterations: 40}, evals: stageEvals(40), long: true},
 		// 10 initial points + 20 batches of 3.
 		{tuner: Aquatope{}, evals: wantRuns(70)},
 		{tuner: Aquatope{Fixed: true}, evals: wantRuns(70)},
@@ -243,7 +265,7 @@ func TestTuners(t *testing.T) {
 }
 
 // TestCharmSeekerEvaluations: E = 12 for pipelines of 5 or more stages
-// (sbo_main.py), 20 below, or Iterations.
+// (sbo_main.py), 20 below, or Iterations; every stage gets its E.
 func TestCharmSeekerEvaluations(t *testing.T) {
 	for _, c := range []struct {
 		pipeline   string
@@ -259,10 +281,47 @@ func TestCharmSeekerEvaluations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Evaluations != c.want || pipelineRuns(r) != c.want {
-			t.Errorf("%s, iterations %d: %d evaluations, %d runs in the trace; want %d", c.pipeline, c.iterations, r.Evaluations, pipelineRuns(r), c.want)
+		n := len(p.Pipeline.Nodes)
+		if r.Evaluations != n*c.want {
+			t.Errorf("%s, iterations %d: %d evaluations; want %d stages × %d", c.pipeline, c.iterations, r.Evaluations, n, c.want)
+		}
+		for _, fn := range p.Pipeline.Names() {
+			if r.Observations[fn] != c.want {
+				t.Errorf("%s, iterations %d: %s has %d observations, want %d", c.pipeline, c.iterations, fn, r.Observations[fn], c.want)
+			}
 		}
 	}
+}
+
+// TestCharmSeekerChargesParallelStages: the stages run as parallel
+// processes, so the time charged is below the sum of the invocations'
+// times (by about the number of stages) and at least the longest stage's;
+// every invocation's dollars are charged.
+func TestCharmSeekerChargesParallelStages(t *testing.T) {
+	p, _ := setup(t, 5, 0.3)
+	r, err := CharmSeeker{}.Tune(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum, usd float64
+	perStage := map[string]float64{}
+	for _, ev := range r.Trace {
+		sum += ev.Seconds
+		usd += ev.USD
+		perStage[ev.Function] += ev.Seconds
+	}
+	var longest float64
+	for _, s := range perStage {
+		longest = max(longest, s)
+	}
+	if !(r.MeasureSeconds >= longest*(1-1e-9) && r.MeasureSeconds < sum) {
+		t.Errorf("charged %.1f s; the longest stage took %.1f s, all invocations %.1f s", r.MeasureSeconds, longest, sum)
+	}
+	// The same float64 values summed in another order: 1e-9 relative.
+	if math.Abs(r.SearchUSD-usd) > 1e-9*usd {
+		t.Errorf("charged $%g, the invocations cost $%g", r.SearchUSD, usd)
+	}
+	t.Logf("charged %.1f s of %.1f s of invocations (longest stage %.1f s), $%.4f", r.MeasureSeconds, sum, longest, r.SearchUSD)
 }
 
 // TestFailuresAreRecorded: memory below a function's working set fails its

@@ -8,13 +8,24 @@ package baselines
 //     invocation; Lambda ties CPU to memory). A stage is a function of the
 //     pipeline; every stage keeps its own sequential Bayesian optimisation
 //     (spearmint/ConsBO.py, one ConsBO process per stage).
-//   - Observations per stage: stage time = the largest duration over the
-//     stage's invocations of one request (its fan-out instances run in
-//     parallel), stage cost = the sum over them; both averaged over the
-//     requests of the measurement window. Duration is Duration + Init
-//     Duration of each REPORT record, the time the stage took. A stage whose
-//     invocations failed in the window is a broken job (ExperimentGrid
-//     BROKEN_STATE): no observation, never proposed again.
+//   - One evaluation (a job) of a stage (inner_bo_s*/stage_*.py,
+//     get_function_value): set the stage's memory, invoke the stage on its
+//     own with the input its predecessors write for the clip, its fan-out
+//     instances all at once (backend.Invoker through tuner.Env.Invoke), and
+//     read each REPORT line: stage time = the largest Duration (init
+//     excluded, as the script parses "Duration"), stage cost = the sum over
+//     invocations of ⌈Duration⌉ ms at the memory's price plus the request
+//     fee (the script's formula). A stage whose invocation failed is a
+//     broken job (ExperimentGrid BROKEN_STATE): no observation, never
+//     proposed again. Each job counts toward the stage's E (ConsBO's
+//     current_iterate counts dispatches), so every stage gets E evaluations
+//     whatever happens to the others.
+//   - Stages run as parallel processes (sbo_main.py starts one ConsBO
+//     Process per stage and joins them after each step, or after each extra
+//     cost round), each stage's jobs one after another (max_concurrent = 1).
+//     The search time charged is that of the parallel run
+//     (tuner.Env.Parallel): per step, the longest stage's summed
+//     invocation time; every invocation's dollars are charged.
 //   - Surrogates (chooser/GPEISBOChooser.py): two GPs per stage, on log cost
 //     and log time, Matérn-5/2 ARD, constant mean, homoscedastic noise;
 //     hyperparameters by slice sampling, 20 samples (mcmc_iterations = 20),
@@ -58,15 +69,16 @@ package baselines
 //     and sums stage times, which is the critical path of a chain.
 //
 // Deviations, each deliberate:
-//   - One evaluation is one pipeline run of the measurement window in which
-//     every stage runs its current suggestion (the stages' BO processes run in
-//     lock step); each stage's observation comes from its own records of that
-//     run. The original invokes each stage on its own. When a stage did not
-//     run at all in a window (every request failed upstream), its suggestion
-//     is measured again in the next run; the run still counts.
+//   - ConsBO polls its jobs every 30 s (polling_time), so each of the
+//     original's evaluations takes at least 30 s of wall time; we charge the
+//     invocations' own time, not the polling (this favours CharmSeeker's
+//     search time).
+//   - An out-of-memory invocation still prints a REPORT line, which the
+//     stage script would parse into a (short, cheap) completed job; we treat
+//     it as broken, as a failed job is in Spearmint, so that a killed
+//     invocation does not look like the cheapest size.
 //   - A stage whose candidates are exhausted (possible only with Iterations
-//     above the grid size) stops proposing, as ConsBO exits; it runs at its
-//     last evaluated size in the remaining pipeline runs.
+//     above the grid size) stops, as ConsBO exits.
 //   - GP inputs are the unit positions i/31 of the grid sizes, not the raw
 //     Sobol values that map onto them; Spearmint's slice sampler moves
 //     length-scales one at a time and mean, amplitude and noise along a
@@ -107,8 +119,8 @@ const (
 
 // CharmSeeker is per-stage sequential constrained Bayesian optimisation.
 type CharmSeeker struct {
-	// Iterations is E, the evaluations per stage, each one pipeline run
-	// (default 20, or 12 for pipelines of 5 or more stages).
+	// Iterations is E, the evaluations per stage, each one invocation of
+	// the stage alone (default 20, or 12 for pipelines of 5 or more stages).
 	Iterations int
 }
 
@@ -139,14 +151,13 @@ type csStage struct {
 	done    map[int]bool // completed or broken
 	obs     []csObs
 	broken  int
-	pending int // suggestion awaiting an observation, −1 for none
 	cost    *bo.GP
 	time    *bo.GP
 	rng     *rand.Rand
 }
 
 func newCSStage(name string, order []int, rng *rand.Rand) *csStage {
-	st := &csStage{name: name, order: order, done: map[int]bool{}, pending: -1, rng: rng}
+	st := &csStage{name: name, order: order, done: map[int]bool{}, rng: rng}
 	st.resetChains()
 	return st
 }
@@ -171,15 +182,6 @@ func (st *csStage) candidates() []int {
 		}
 	}
 	return c
-}
-
-// fallback is the size a stage without candidates runs at: its last
-// completed job's, else the largest.
-func (st *csStage) fallback(n int) int {
-	if len(st.obs) > 0 {
-		return st.obs[len(st.obs)-1].idx
-	}
-	return n - 1
 }
 
 // secondCost is b_min: the second-smallest observed cost (+Inf with fewer
@@ -305,56 +307,37 @@ func sobolOrder(n, skip int) []int {
 	return out
 }
 
-// stageSeen is what one pipeline run showed of one stage.
-type stageSeen struct {
-	cost, time float64 // mean per request: summed cost, largest duration (ms)
-	ran        bool
+// stageJob is what one evaluation of a stage showed: the stage invoked on
+// its own, its fan-out instances at once (inner_bo_s*/stage_*.py).
+type stageJob struct {
+	cost, time float64 // summed cost (USD), largest Duration (ms)
 	failed     bool
 }
 
-// stageObservations summarises the records of one run per stage.
-func stageObservations(recs []backend.Record, d *pipeline.DAG) []stageSeen {
-	type acc struct{ t, c float64 }
-	n := len(d.Nodes)
-	out := make([]stageSeen, n)
-	reqs := make([]map[uint64]int, n) // request id → index into per
-	per := make([][]acc, n)
-	for i := range reqs {
-		reqs[i] = map[uint64]int{}
-	}
+// stageObservation summarises the records of one invocation of a stage as
+// stage_*.py does: time is the largest REPORT Duration (init excluded), cost
+// the sum over invocations of ⌈Duration⌉ ms at the memory's price plus the
+// request fee. A failed invocation makes the job broken.
+func stageObservation(recs []backend.Record, fn string, p *tuner.Problem) stageJob {
+	var j stageJob
+	n := 0
 	for k := range recs {
 		r := &recs[k]
-		i, ok := d.Lookup(r.Function)
-		if !ok {
+		if r.Function != fn {
 			continue
 		}
-		out[i].ran = true
+		n++
 		if r.Status != backend.OK {
-			out[i].failed = true
+			j.failed = true
 			continue
 		}
-		j, seen := reqs[i][r.RequestID]
-		if !seen {
-			j = len(per[i])
-			reqs[i][r.RequestID] = j
-			per[i] = append(per[i], acc{})
-		}
-		a := &per[i][j]
-		a.t = max(a.t, float64(r.Duration+r.InitDuration)/1000)
-		a.c += r.CostUSD
+		j.time = max(j.time, float64(r.Duration)/1000)
+		j.cost += p.Platform.Cost(p.Platform.BilledMs(r.Duration), int(r.MemoryMB))
 	}
-	for i := range out {
-		if out[i].failed || len(per[i]) == 0 {
-			continue
-		}
-		for _, a := range per[i] {
-			out[i].time += a.t
-			out[i].cost += a.c
-		}
-		out[i].time /= float64(len(per[i]))
-		out[i].cost /= float64(len(per[i]))
+	if n == 0 {
+		j.failed = true
 	}
-	return out
+	return j
 }
 
 func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, error) {
@@ -383,52 +366,54 @@ func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 	tap, restore := installTap(env)
 	defer restore()
 	env.Start()
-	res := &tuner.Result{Tuner: cs.Name(), Unit: fmt.Sprintf("pipeline runs of %g s", float64(env.WindowUs)/1e6)}
+	res := &tuner.Result{Tuner: cs.Name(), Unit: "stage evaluations (one stage invoked alone on the clip, its fan-out at once)"}
+	jobs := make([]int, n) // evaluations per stage
 
-	round := func(costMode bool, budgets []float64) error {
-		cfg := backend.Config{}
-		for s, st := range stages {
-			if st.pending < 0 {
-				b := 1.0
-				if budgets != nil {
-					b = budgets[s]
-				}
-				st.pending = st.next(costMode, b, unit)
-			}
-			idx := st.pending
-			if idx < 0 {
-				idx = st.fallback(ng)
-			}
-			cfg[st.name] = p.Grid[idx]
+	// evaluate runs one job of stage s (ConsBO.attempt_dispatch and the
+	// stage script); false when the stage has no candidate left.
+	evaluate := func(s int, costMode bool, budget float64) (bool, error) {
+		st := stages[s]
+		idx := st.next(costMode, budget, unit)
+		if idx < 0 {
+			return false, nil // "There are no candidates left. Exiting."
 		}
-		if _, err := env.Measure(ctx, cfg); err != nil {
-			return err
+		inst := max(1, p.Pipeline.Nodes[s].Instances(env.Input))
+		if _, err := env.Invoke(ctx, st.name, p.Grid[idx], inst); err != nil {
+			return false, fmt.Errorf("baselines: charmseeker %s at %d MB: %w", st.name, p.Grid[idx], err)
 		}
 		res.Evaluations++
-		seen := stageObservations(tap.recs, p.Pipeline)
-		for s, st := range stages {
-			o := seen[s]
-			switch {
-			case st.pending < 0 || !o.ran:
-				// nothing proposed, or the stage did not run: try again
-			case o.failed:
-				st.done[st.pending] = true
-				st.broken++
-				st.pending = -1
-			default:
-				st.done[st.pending] = true
-				st.obs = append(st.obs, csObs{idx: st.pending, cost: o.cost, time: o.time})
-				st.pending = -1
-			}
+		jobs[s]++
+		st.done[idx] = true
+		if j := stageObservation(tap.recs, st.name, p); j.failed {
+			st.broken++
+		} else {
+			st.obs = append(st.obs, csObs{idx: idx, cost: j.cost, time: j.time})
 		}
-		return nil
+		return true, nil
+	}
+	// group runs k jobs of every stage, the stages in parallel processes
+	// (sbo_main.py: one Process per stage, joined), each stage's jobs one
+	// after another (ConsBO, max_concurrent = 1).
+	group := func(k int, costMode bool, budgets []float64) error {
+		return env.Parallel(n, func(s int) error {
+			b := 1.0
+			if budgets != nil {
+				b = budgets[s]
+			}
+			for r := 0; r < k; r++ {
+				more, err := evaluate(s, costMode, b)
+				if err != nil || !more {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 
-	// Step 1: cost.
-	for res.Evaluations < csCostSteps && res.Evaluations < E {
-		if err := round(true, nil); err != nil {
-			return nil, err
-		}
+	// Step 1: cost. expt_num counts the rounds every stage was given.
+	rounds := min(csCostSteps, E)
+	if err := group(rounds, true, nil); err != nil {
+		return nil, err
 	}
 	bmin := make([]float64, n)
 	met := false
@@ -442,31 +427,32 @@ func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 			met = true
 			break
 		}
-		if res.Evaluations >= E {
+		if rounds >= E {
 			break
 		}
-		if err := round(true, nil); err != nil {
+		if err := group(1, true, nil); err != nil {
 			return nil, err
 		}
+		rounds++
 	}
 	// Step 2: time under budget splits.
 	splits := 0
-	if met && res.Evaluations < E {
+	if met && rounds < E {
 		var sum float64
 		for _, b := range bmin {
 			sum += b
 		}
 		L := B - sum
-		left := E - res.Evaluations
+		left := E - rounds
 		splits = max(1, int(float64(left)/(csSplitFraction*float64(E))))
 		U, err := bo.LatinHypercube(splits, n, rand.New(rand.NewPCG(p.Seed, 0x6c6873)))
 		if err != nil {
 			return nil, fmt.Errorf("baselines: charmseeker: %w", err)
 		}
 		for l := 0; l < splits; l++ {
-			rounds := left / splits
+			k := left / splits
 			if l < left%splits {
-				rounds++
+				k++
 			}
 			budgets := make([]float64, n)
 			for s := range budgets {
@@ -475,19 +461,24 @@ func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 			for _, st := range stages {
 				st.resetChains()
 			}
-			for r := 0; r < rounds; r++ {
-				if err := round(false, budgets); err != nil {
-					return nil, err
-				}
+			if err := group(k, false, budgets); err != nil {
+				return nil, err
 			}
 		}
 	}
+	res.Observations = map[string]int{}
+	for s, name := range names {
+		res.Observations[name] = jobs[s]
+	}
 
-	// Final answer: the Cartesian product of evaluated sub-configurations.
+// Final answer: the Cartesian product of evaluated sub-configurations.
 	opts := make([][]csOption, n)
-	broken := 0
+	broken := ""
 	for s, st := range stages {
-		broken += st.broken
+		if broken != "" {
+			broken += ", "
+		}
+		broken += fmt.Sprintf("%s %d", st.name, st.broken)
 		for _, o := range st.obs {
 			opts[s] = append(opts[s], csOption{mb: p.Grid[o.idx], cost: o.cost, time: o.time})
 		}
@@ -508,8 +499,8 @@ func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 			cost += opts[s][k].cost
 		}
 		res.Feasible = true
-		res.Note = fmt.Sprintf("%s; pick: critical path of stage times %.1f ms, summed stage cost %.4g ≤ B %.4g; %d broken stage jobs",
-			steps, span, cost, B, broken)
+		res.Note = fmt.Sprintf("%s; pick: critical path of stage times %.1f ms, summed stage cost %.4g ≤ B %.4g; broken jobs of %d per stage: %s",
+			steps, span, cost, B, E, broken)
 	} else {
 		for s, st := range stages {
 			k := -1
@@ -524,7 +515,7 @@ func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 				res.Config[names[s]] = p.Grid[st.obs[k].idx]
 			}
 		}
-		res.Note = fmt.Sprintf("%s; no combination of evaluated sizes met B %.4g: returning each stage's cheapest; %d broken stage jobs", steps, B, broken)
+		res.Note = fmt.Sprintf("%s; no combination of evaluated sizes met B %.4g: returning each stage's cheapest; broken jobs of %d per stage: %s", steps, B, E, broken)
 	}
 	if capped {
 		res.Note += fmt.Sprintf("; the final search stopped after %d combinations", csMaxVisits)

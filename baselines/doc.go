@@ -7,9 +7,11 @@
 //     second-cheapest observation, then a time step under Latin-hypercube
 //     budget splits with constrained EI, and a final pick over the Cartesian
 //     product of the evaluated sub-configurations (critical path over the
-//     DAG). One evaluation is one pipeline run; E = 20 per stage (12 for 5 or
-//     more stages), CharmSeeker.Iterations overrides it (the paper: 40 in
-//     §4.1, 80 in §4.4).
+//     DAG). One evaluation is one invocation of a stage on its own (its
+//     fan-out at once), as the original's stage scripts do; E = 20 per stage
+//     (12 for 5 or more stages), every stage gets its E whatever the others
+//     do, CharmSeeker.Iterations overrides it (the paper: 40 in §4.1, 80 in
+//     §4.4). The stages run in parallel, charged as such.
 //   - aquatope and aquatope-fixed (Aquatope): constrained batch BO, 10 random
 //     points and 20 batches of 3 chosen jointly by qNEI, with a leave-one-out
 //     outlier filter; minimise latency subject to cost ≤ C_bound (the swap of

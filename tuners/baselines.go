@@ -10,7 +10,7 @@ func init() {
 	fixed := func(name, summary string, t tuner.Tuner) {
 		register(name, summary, func(Deps) (tuner.Tuner, error) { return t, nil })
 	}
-	fixed("charmseeker", "CharmSeeker: per-stage sequential BO, cost step then budget splits, Cartesian pick; 20 pipeline runs (12 for 5+ stages)",
+	fixed("charmseeker", "CharmSeeker: per-stage sequential BO, cost step then budget splits, Cartesian pick; 20 evaluations per stage, each the stage invoked alone (12 for 5+ stages)",
 		baselines.CharmSeeker{})
 	fixed("aquatope", "Aquatope as published: batch qNEI BO, 10 + 20×3 pipeline runs, outlier filter; keeps the code's defects",
 		baselines.Aquatope{})
