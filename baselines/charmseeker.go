@@ -146,14 +146,14 @@ type csObs struct {
 // csStage is one stage's BO state: its experiment grid and its choosers'
 // hyperparameter chains.
 type csStage struct {
-	name    string
-	order   []int        // grid indices in Sobol order
-	done    map[int]bool // completed or broken
-	obs     []csObs
-	broken  int
-	cost    *bo.GP
-	time    *bo.GP
-	rng     *rand.Rand
+	name   string
+	order  []int        // grid indices in Sobol order
+	done   map[int]bool // completed or broken
+	obs    []csObs
+	broken int
+	cost   *bo.GP
+	time   *bo.GP
+	rng    *rand.Rand
 }
 
 func newCSStage(name string, order []int, rng *rand.Rand) *csStage {
@@ -471,7 +471,7 @@ func (cs CharmSeeker) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 		res.Observations[name] = jobs[s]
 	}
 
-// Final answer: the Cartesian product of evaluated sub-configurations.
+	// Final answer: the Cartesian product of evaluated sub-configurations.
 	opts := make([][]csOption, n)
 	broken := ""
 	for s, st := range stages {

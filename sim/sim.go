@@ -30,16 +30,16 @@ const (
 // Sim is a simulated Lambda account running one pipeline. It implements
 // backend.Backend. It is not safe for concurrent use.
 type Sim struct {
-	plat  *platform.Profile
-	dag   *pipeline.DAG
-	seed  uint64
-	runs  uint64 // Runs so far: each draws fresh streams
+	plat *platform.Profile
+	dag  *pipeline.DAG
+	seed uint64
+	runs uint64 // Runs so far: each draws fresh streams
 	// next holds a key set by KeyNext for the next Run or Invoke.
 	next struct {
 		key          uint64
 		keyed, fresh bool
 	}
-	clock int64  // virtual time at the end of the last Run
+	clock int64 // virtual time at the end of the last Run
 	nodes []nodeState
 	// accountBusy counts busy environments across the account.
 	accountBusy int
