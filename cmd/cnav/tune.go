@@ -53,6 +53,9 @@ type tuneOutput struct {
 	Truth          *truthJSON     `json:"truth,omitempty"`
 	Optimum        *optimumJSON   `json:"optimum,omitempty"`
 	Note           string         `json:"note,omitempty"`
+	// Observations per function, in the tuner's own unit (tuners that
+	// observe functions one by one: CharmSeeker's stage evaluations).
+	Observations map[string]int `json:"observations_per_function,omitempty"`
 }
 
 type truthJSON struct {
@@ -118,7 +121,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Tuner: res.Tuner, Pipeline: dag.Name, Bound: *bound, Seed: *seed, Config: res.Config,
 		Evaluations: res.Evaluations, Unit: res.Unit, SearchSeconds: res.SearchSeconds,
 		MeasureSeconds: res.MeasureSeconds, ProfileSeconds: res.ProfileSeconds, ComputeSeconds: res.ComputeSeconds,
-		SearchUSD: res.SearchUSD, CMin: cmin, CBound: prob.CBound(), Note: res.Note,
+		SearchUSD: res.SearchUSD, CMin: cmin, CBound: prob.CBound(), Note: res.Note, Observations: res.Observations,
 	}
 	if res.Config != nil {
 		// Measure the pick afresh: an independent simulator seed, a long run.
