@@ -33,7 +33,7 @@ func TestCheckGate(t *testing.T) {
 	}{
 		{"self", sum(10, 5), ""},
 		{"within", sum(14, 5), ""},
-		{"drift", sum(20, 5), "1 headline numbers moved"},
+		{"drift", sum(20, 5), "check: 1 "},
 		{"empty", `{}`, "no gated headline numbers"},
 		{"untolerated", sum(10, 0), "no gated headline numbers"},
 		{"unlisted", `{"experiments":[],"headlines":{"fig1":[{"name":"spike","tolerance":5,"ours":10}]}}`, "no gated headline numbers"},
