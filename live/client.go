@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 )
 
 // LambdaAPI is the part of the Lambda client the backend uses.
@@ -84,7 +86,9 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 20 * time.Second
 	}
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own logger would print the credential chain's chatter (IMDS
+	// fallbacks) to stderr; failures come back as errors instead.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if o.Region != "" {
 		opts = append(opts, config.WithRegion(o.Region))
 	}
@@ -113,6 +117,10 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 		return retry.NewStandard(func(so *retry.StandardOptions) {
 			so.MaxAttempts = maxAttempts
 			so.MaxBackoff = maxBackoff
+			// A refused connection means nothing listens there: fail at once
+			// rather than back off for a minute (throttling, 5xx, resets and
+			// timeouts are still retried).
+			so.Retryables = append([]retry.IsErrorRetryable{retry.IsErrorRetryableFunc(refusedNotRetryable)}, so.Retryables...)
 			so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: RetryableCodes})
 			// A burst of 429s must not drain a client-side retry quota and
 			// turn into failures: the backoff alone paces the retries.
@@ -126,7 +134,36 @@ func LoadAWSConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, errors.New("live: no AWS region: pass --region or set AWS_REGION (or a region in the AWS profile)")
 	}
+	if cfg.Credentials == nil {
+		return aws.Config{}, noCredentials{errors.New("no credentials provider")}
+	}
+	// Resolve the credentials now (the result is cached for the clients), so
+	// that a missing account is one clear line before anything else runs.
+	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := cfg.Credentials.Retrieve(rctx); err != nil {
+		return aws.Config{}, noCredentials{Redact(err)}
+	}
 	return cfg, nil
+}
+
+// noCredentials says in one line that the AWS chain found no credentials and
+// what to set; the SDK's own error stays reachable with errors.As/Unwrap.
+type noCredentials struct{ err error }
+
+func (e noCredentials) Error() string {
+	return "live: no AWS credentials: set AWS_PROFILE (or pass --aws-profile) to a profile in ~/.aws/config or ~/.aws/credentials, " +
+		"or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or run with an instance or container role"
+}
+
+func (e noCredentials) Unwrap() error { return e.err }
+
+// refusedNotRetryable stops retries of a refused connection.
+func refusedNotRetryable(err error) aws.Ternary {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return aws.FalseTernary
+	}
+	return aws.UnknownTernary
 }
 
 // NewClients makes the service clients from a configuration.

@@ -14,7 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/platform"
 )
+
+// MaxTimeoutS is the longest function timeout Lambda accepts, seconds.
+const MaxTimeoutS = 900
 
 // JournalVersion is the journal format this package reads and writes.
 const JournalVersion = 1
@@ -81,7 +85,26 @@ func ReadJournal(path string) (*Journal, error) {
 	if len(j.Functions) == 0 || j.Document.Bucket == "" || j.Document.Key == "" {
 		return nil, fmt.Errorf("live: journal %s: no functions or no configuration document", path)
 	}
+	if err := j.Validate(); err != nil {
+		return nil, fmt.Errorf("live: journal %s: %w", path, err)
+	}
 	return &j, nil
+}
+
+// Validate checks what a restore would apply: every function named, and
+// every memory size one Lambda accepts (the default platform profile's range,
+// 128–10,240 MB). A damaged or hand-edited journal must not set 99,999 MB.
+func (j *Journal) Validate() error {
+	plat := platform.Default()
+	for i, f := range j.Functions {
+		if f.Function == "" {
+			return fmt.Errorf("functions[%d] (node %q) names no function", i, f.Node)
+		}
+		if err := plat.CheckMemory(f.MemoryMB); err != nil {
+			return fmt.Errorf("function %s (node %s): %w", f.Function, f.Node, err)
+		}
+	}
+	return nil
 }
 
 // RestoreOptions tune a restore.
@@ -100,6 +123,9 @@ func Restore(ctx context.Context, c Clients, j *Journal, o RestoreOptions) error
 		if o.Log != nil {
 			fmt.Fprintf(o.Log, format+"\n", args...)
 		}
+	}
+	if err := j.Validate(); err != nil {
+		return fmt.Errorf("live: journal: %w", err)
 	}
 	u := o.Updater
 	u.Lambda = c.Lambda

@@ -291,7 +291,27 @@ loop:
 		}
 	}
 	st := s.finish()
+	if runErr == nil && s.diag.Missing > 0 && s.diag.LogEvents == 0 && s.diag.TailReports == 0 {
+		// Nothing was measured: without this the run would look like one
+		// whose requests all failed, and a tuner would go on spending.
+		runErr = fmt.Errorf("%w: %d requests were sent, and no log event arrived from %s within the settle timeout of %v; "+
+			"the functions must print the REPORT and contract lines (live/README.md), and a server that runs no code needs --emulate",
+			ErrNoLogs, s.diag.Missing, strings.Join(s.logGroups(), ", "), b.set.SettleTimeout)
+	}
 	return st, runErr
+}
+
+// ErrNoLogs is returned by a Run or Invoke whose measurement window received
+// no log events at all.
+var ErrNoLogs = errors.New("live: the measurement window received no log events")
+
+// logGroups lists the log groups a session reads.
+func (s *session) logGroups() []string {
+	var out []string
+	for _, n := range s.b.dag.Names() {
+		out = append(out, s.b.bind.LogGroup(n))
+	}
+	return out
 }
 
 // dispatch sends each request's Invoke calls at its arrival time.

@@ -640,6 +640,12 @@ func liveDeploy(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	if *arch != "x86_64" && *arch != "arm64" {
 		return usagef("live deploy: --arch %q: want x86_64 or arm64", *arch)
 	}
+	if err := platform.Default().CheckMemory(*memory); err != nil {
+		return usagef("live deploy: --memory: %v", err)
+	}
+	if *timeout < 1 || *timeout > live.MaxTimeoutS {
+		return usagef("live deploy: --timeout %d s is out of range: Lambda accepts 1–%d s", *timeout, live.MaxTimeoutS)
+	}
 	dag, err := loadPipeline(*pipeName)
 	if err != nil {
 		return err
