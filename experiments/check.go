@@ -26,7 +26,7 @@ func ReadSummary(path string) (*Summary, error) {
 // (an empty or damaged file) would pass every run, so cnav check refuses it.
 func Gated(ref *Summary) int {
 	n := 0
-	for _, exp := range ref.Experiments {
+	for _, exp := range checkedKeys(ref) {
 		for _, h := range ref.Headlines[exp] {
 			if h.Tolerance != 0 {
 				n++
@@ -36,13 +36,28 @@ func Gated(ref *Summary) int {
 	return n
 }
 
+// checkedKeys are the headline groups of a summary's listed experiments:
+// each experiment's own and its measured-platform copy (exp@measured).
+func checkedKeys(s *Summary) []string {
+	var out []string
+	for _, exp := range s.Experiments {
+		out = append(out, exp)
+		if _, ok := s.Headlines[exp+"@"+PlatformMeasured]; ok {
+			out = append(out, exp+"@"+PlatformMeasured)
+		}
+	}
+	return out
+}
+
 // Check compares a run's headline numbers with a reference: every reference
 // headline with a tolerance must exist in the run and lie within the
-// tolerance of the reference value. It writes one line per headline and
-// returns the number of failures.
+// tolerance of the reference value, and every gated headline of the run
+// must have a reference value (a new or renamed headline fails as NOREF
+// until the reference is regenerated, rather than passing unchecked). It
+// writes one line per headline and returns the number of failures.
 func Check(w io.Writer, run, ref *Summary) int {
 	fails := 0
-	for _, exp := range ref.Experiments {
+	for _, exp := range checkedKeys(ref) {
 		got := map[string]Headline{}
 		for _, h := range run.Headlines[exp] {
 			got[h.Name] = h
@@ -67,5 +82,23 @@ func Check(w io.Writer, run, ref *Summary) int {
 			fmt.Fprintf(w, "%-7s %-8s %-60s reference %10.3f  run %10.3f  tolerance ±%g %s\n", status, exp, want.Name, want.Ours, h.Ours, want.Tolerance, want.Unit)
 		}
 	}
-	return fails
+	// Gated headlines of the run that the reference does not have.
+	noref := 0
+	for _, exp := range checkedKeys(run) {
+		have := map[string]bool{}
+		for _, h := range ref.Headlines[exp] {
+			have[h.Name] = true
+		}
+		for _, h := range run.Headlines[exp] {
+			if h.Tolerance == 0 || have[h.Name] {
+				continue
+			}
+			noref++
+			fmt.Fprintf(w, "%-7s %-8s %-60s reference          –  run %10.3f  tolerance ±%g %s\n", "NOREF", exp, h.Name, h.Ours, h.Tolerance, h.Unit)
+		}
+	}
+	if noref > 0 {
+		fmt.Fprintf(w, "check: %d gated headline numbers of the run are not in the reference (new or renamed): regenerate the reference to gate them\n", noref)
+	}
+	return fails + noref
 }

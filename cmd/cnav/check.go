@@ -31,7 +31,7 @@ func runCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stderr, "check: warning: run is %s with %d seeds, reference %s with %d seeds\n", run.Meta.Mode, run.Meta.Seeds, ref.Meta.Mode, ref.Meta.Seeds)
 	}
 	if n := experiments.Check(stdout, run, ref); n > 0 {
-		return fmt.Errorf("check: %d headline numbers moved beyond their tolerance", n)
+		return fmt.Errorf("check: %d headline numbers moved beyond their tolerance, missing from the run, or missing from the reference (NOREF)", n)
 	}
 	fmt.Fprintln(stdout, "check: every gated headline number is within its tolerance")
 	return nil
