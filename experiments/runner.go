@@ -81,11 +81,107 @@ func CodeVersion() string {
 	return rev
 }
 
-// cellFile is what a finished cell leaves on disk.
+// cellFile is what a finished cell leaves on disk. Checksum is the SHA-256
+// of the version, the cell and the rows as written (cellChecksum): a cell
+// file that is empty, truncated or edited by hand fails it, and is computed
+// again by Execute and refused by Load (cnav merge, the report).
 type cellFile struct {
-	Version string `json:"version"`
-	Cell    Cell   `json:"cell"`
-	Rows    []Row  `json:"rows"`
+	Version  string `json:"version"`
+	Cell     Cell   `json:"cell"`
+	Rows     []Row  `json:"rows"`
+	Checksum string `json:"checksum"`
+}
+
+// rawCellFile is a cell file with its cell and rows as the bytes on disk,
+// which the checksum covers.
+type rawCellFile struct {
+	Version  string          `json:"version"`
+	Cell     json.RawMessage `json:"cell"`
+	Rows     json.RawMessage `json:"rows"`
+	Checksum string          `json:"checksum"`
+}
+
+func cellChecksum(version string, cell, rows []byte) string {
+	h := sha256.New()
+	h.Write([]byte(version))
+	h.Write([]byte{0})
+	h.Write(cell)
+	h.Write([]byte{0})
+	h.Write(rows)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// encodeCell writes a cell file with its checksum.
+func encodeCell(version string, c Cell, rows []Row) ([]byte, error) {
+	cb, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		rows = []Row{}
+	}
+	rb, err := json.Marshal(rows)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(rawCellFile{Version: version, Cell: cb, Rows: rb, Checksum: cellChecksum(version, cb, rb)})
+}
+
+// ErrBadCell marks a cell file that is empty, damaged, edited or without a
+// checksum.
+var ErrBadCell = errors.New("experiments: bad cell file")
+
+// readCell reads and verifies a cell file.
+func readCell(path string) (*cellFile, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("%w %s: %s; delete it and run cnav reproduce on its run directory to compute the cell again", ErrBadCell, path, why)
+	}
+	if len(b) == 0 {
+		return nil, bad("empty (0 bytes)")
+	}
+	var raw rawCellFile
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, bad(fmt.Sprintf("not a cell (%v)", err))
+	}
+	switch {
+	case raw.Checksum == "":
+		return nil, bad("no checksum (edited, or written by an older cnav)")
+	case len(raw.Cell) == 0 || len(raw.Rows) == 0:
+		return nil, bad("no cell or no rows")
+	case raw.Checksum != cellChecksum(raw.Version, raw.Cell, raw.Rows):
+		return nil, bad("checksum mismatch (edited or damaged)")
+	}
+	cf := &cellFile{Version: raw.Version, Checksum: raw.Checksum}
+	if err := json.Unmarshal(raw.Cell, &cf.Cell); err != nil {
+		return nil, bad(err.Error())
+	}
+	if err := json.Unmarshal(raw.Rows, &cf.Rows); err != nil {
+		return nil, bad(err.Error())
+	}
+	return cf, nil
+}
+
+// otherVersion reports whether the cell file at path names a code version
+// other than version.
+func otherVersion(path, version string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var v struct {
+		Version string `json:"version"`
+	}
+	return json.Unmarshal(b, &v) == nil && v.Version != "" && v.Version != version
+}
+
+// cellDone reports whether a verified cell file is at path.
+func cellDone(path string) bool {
+	_, err := readCell(path)
+	return err == nil
 }
 
 func (r Row) MarshalJSON() ([]byte, error) {
@@ -210,9 +306,14 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 	}
 	var todo []Cell
 	for _, c := range cells {
-		if _, err := os.Stat(cellPath(opts.Out, c, version)); err == nil {
+		path := cellPath(opts.Out, c, version)
+		_, err := readCell(path)
+		if err == nil {
 			skipped++
 			continue
+		}
+		if errors.Is(err, ErrBadCell) && opts.Log != nil {
+			fmt.Fprintf(opts.Log, "experiments: recomputing cell %s: %v\n", c.Key(), err)
 		}
 		todo = append(todo, c)
 	}
@@ -291,7 +392,7 @@ func runCell(ctx context.Context, env *Env, out, version string, c Cell) error {
 			}
 		}
 	}
-	b, err := json.Marshal(cellFile{Version: version, Cell: c, Rows: rows})
+	b, err := encodeCell(version, c, rows)
 	if err != nil {
 		return err
 	}
@@ -314,13 +415,12 @@ func Load(dirs []string, names []string, version string) (map[string][]Row, erro
 			files, _ := filepath.Glob(filepath.Join(dir, "cells", n, "*.json"))
 			sort.Strings(files)
 			for _, f := range files {
-				b, err := os.ReadFile(f)
+				cf, err := readCell(f)
 				if err != nil {
+					if version != "" && errors.Is(err, ErrBadCell) && otherVersion(f, version) {
+						continue // left by another code version; never read
+					}
 					return nil, err
-				}
-				var cf cellFile
-				if err := json.Unmarshal(b, &cf); err != nil {
-					return nil, fmt.Errorf("experiments: %s: %w", f, err)
 				}
 				if version != "" && cf.Version != version {
 					continue
@@ -369,7 +469,7 @@ func Complete(opts Options, dirs []string) (map[string]bool, error) {
 		}
 		found := false
 		for _, d := range dirs {
-			if _, err := os.Stat(cellPath(d, c, version)); err == nil {
+			if cellDone(cellPath(d, c, version)) {
 				found = true
 				break
 			}

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +86,55 @@ func TestHelpExitsZero(t *testing.T) {
 	}
 	if exitCode(usagef("x")) != 2 || exitCode(errors.New("x")) != 1 || exitCode(nil) != 0 {
 		t.Error("exit codes: usage 2, failure 1, success 0")
+	}
+}
+
+// TestReproduceBadCounts: reproduce --seeds -3 once ran and recorded
+// "seeds": -3.
+func TestReproduceBadCounts(t *testing.T) {
+	out := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--seeds", "-3"}, "--seeds -3: want 1 to 1000"},
+		{[]string{"--seeds", "5000"}, "--seeds 5000: want 1 to 1000"},
+		{[]string{"--workers", "0"}, "--workers 0: want 1 to 1024"},
+	} {
+		_, _, err := cnav(t, append([]string{"reproduce", "--out", out, "--only", "fig3"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err) != 2 {
+			t.Errorf("%v: %v, want a usage error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestMergeRefusesEditedCell: cnav merge once accepted cells edited by
+// hand; a cell is now checksummed, and reproduce recomputes a 0-byte one.
+func TestMergeRefusesEditedCell(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"reproduce", "--only", "fig3", "--seeds", "1", "--out", out, "--model", "", "--measured", ""}
+	if _, _, err := cnav(t, args...); err != nil {
+		t.Fatal(err)
+	}
+	cells, _ := filepath.Glob(filepath.Join(out, "cells", "fig3", "*.json"))
+	if len(cells) == 0 {
+		t.Fatal("no cells")
+	}
+	good, _ := os.ReadFile(cells[0])
+	edited := strings.Replace(string(good), `"seed":1`, `"seed":1,"x":1`, 1)
+	if edited == string(good) {
+		t.Fatal("test cannot edit the cell")
+	}
+	os.WriteFile(cells[0], []byte(edited), 0o644)
+	_, _, err := cnav(t, "merge", "--out", t.TempDir(), out)
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.Contains(err.Error(), cells[0]) {
+		t.Errorf("merge of an edited cell: %v", err)
+	}
+	os.WriteFile(cells[0], nil, 0o644)
+	if _, _, err := cnav(t, args...); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(cells[0]); string(got) != string(good) {
+		t.Errorf("the 0-byte cell was not recomputed to the same bytes (%d bytes)", len(got))
 	}
 }

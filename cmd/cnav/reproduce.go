@@ -21,6 +21,10 @@ import (
 	"github.com/confignav/confignav/platform"
 )
 
+// maxSeeds and maxWorkers bound reproduce's --seeds (the paper's full
+// mode uses 20) and --workers.
+const maxSeeds, maxWorkers = 1000, 1024
+
 func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("reproduce", stderr)
 	only := fs.String("only", "", "comma-separated experiments (default: all): "+strings.Join(experiments.Names(), ","))
@@ -41,6 +45,12 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if *quick && *full {
 		return usagef("reproduce: --quick and --full exclude each other")
+	}
+	if *seeds < 0 || *seeds > maxSeeds {
+		return usagef("reproduce: --seeds %d: want 1 to %d (omitted: 3 quick, 20 full)", *seeds, maxSeeds)
+	}
+	if *workers < 1 || *workers > maxWorkers {
+		return usagef("reproduce: --workers %d: want 1 to %d", *workers, maxWorkers)
 	}
 	mode := experiments.Quick
 	if *full {
