@@ -25,9 +25,11 @@
 //     the grid, 5 invocations per size, trimmed mean of the REPORT durations;
 //     the picks are composed and the pipeline budget is ignored.
 //   - parrotfish (Parrotfish): per function a parametric fit t(m) = a0 +
-//     a1·exp(−m/a2) sampled where cost × knowledge is lowest, then its
-//     workflow mode adapted to a cost bound: raise critical-path functions
-//     while the predicted pipeline cost stays ≤ C_bound.
+//     a1·exp(−m/a2) to warm samples taken where cost × knowledge is lowest,
+//     then its workflow mode adapted to a cost bound and calibrated in the
+//     fit's own units: raise critical-path functions while the predicted
+//     pipeline cost stays within (1 + x) times the predicted cost of the
+//     cost-optimal start (its cost tolerance window).
 //   - random: uniform random configurations from the grid, the best feasible
 //     measured one wins; a sanity floor for every other tuner.
 //   - exhaustive: the exact optimum under the bound from the simulator's

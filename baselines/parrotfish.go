@@ -19,7 +19,7 @@ package baselines
 //     dynamic sampling: up to 8 more single invocations while the
 //     coefficient of variation exceeds 0.05, each replacing the datapoint
 //     whose replacement lowers the CV most (if any does). A size contributes
-//     4 datapoints.
+//     4 datapoints. The samples are warm (see the deviations).
 //   - Initial sizes (Sampler.initialize_sample): the smallest size that runs
 //     (on ENOMEM drop every size below the failed one + 128 MB and retry),
 //     then the sizes at index ⌈len/3⌉ and the last of what is left.
@@ -36,13 +36,26 @@ package baselines
 //     increase to time reduction (predicted by the fits), recomputing the
 //     critical path after each raise.
 //
-// Adaptation to our objective (no SLO, a cost bound): the workflow mode
-// raises critical-path functions while the predicted pipeline cost after the
-// raise stays ≤ C_bound, and stops when no critical-path raise both saves
-// time and fits the bound. The predicted pipeline cost is Σ over functions of
-// fan-out instances × (t(m)·m·price + request fee), the predicted pipeline
-// time the critical path of predicted function times. One step is the next
-// size of the grid (the code steps 10 MB on a 1 MB grid).
+// Adaptation to our objective (no SLO, a cost bound), and how it is
+// calibrated: the workflow mode raises critical-path functions while the
+// predicted pipeline cost after the raise stays within (1 + x) times the
+// predicted cost of the cost-optimal start, and stops when no
+// critical-path raise both saves time and fits. That is Parrotfish's own
+// cost tolerance window (constraint_cost_tolerance_percent: the fastest
+// configuration that increases the cost by at most X %) applied to the
+// workflow, with X = x, the bound's fraction above the minimum cost. Both
+// sides of the comparison are the fit's predictions, so a bias the model
+// shares across sizes (it prices neither cold starts in steady state nor
+// anything but the sampled functions' billed time) cancels, where comparing
+// its prediction with the true C_bound = (1 + x)·C_min would carry the bias
+// into the answer. In a check on face-detection at +30 % (seeds 1–6) with a
+// function model under which the fit predicted the cost-optimal start 5 %
+// below its true cost, the absolute comparison left 2 of 6 answers over the
+// bound in truth and the window none. The
+// predicted pipeline cost is Σ over functions of fan-out instances ×
+// (t(m)·m·price + request fee), the predicted pipeline time the critical
+// path of predicted function times. One step is the next size of the grid
+// (the code steps 10 MB on a 1 MB grid).
 //
 // Deviations, each deliberate:
 //   - BASELINES.md's single-function defaults (threshold 3, 4 + 8
@@ -57,9 +70,21 @@ package baselines
 //   - Fan-out functions are invoked 4 instances at a time through
 //     backend.Invoker, their predicted cost multiplied by the instances a
 //     request has (the workflow driver counts Map iterations the same way).
-//   - Result.Feasible is the prediction; there is no confirming measurement.
+//   - Warm samples. Each size's 4 sampled invocations run in environments
+//     started by a first round of 4 invocations at that size, charged (time
+//     and dollars, counted as evaluations) but not fitted. The public code
+//     samples right after updating the configuration and reads "Billed
+//     Duration", which on the Lambda it was written for (before init
+//     billing, 1 August 2025) left the init phase out; what it priced was
+//     execution time. Here a new environment's first invocation also runs
+//     slower (platform ColdStart.FirstInvocationSlowdown, ×1.25), which
+//     fitted from cold samples made Parrotfish predict cost 23 % above the
+//     truth (issue 14) and never raise memory at +30 %.
+//   - Result.Feasible is the prediction against the window; there is no
+//     confirming measurement.
 //
-// Evaluations are invocations (4 per sampled size plus the dynamic ones).
+// Evaluations are invocations (4 warming and 4 sampled per size plus the
+// dynamic ones).
 
 import (
 	"context"
@@ -194,9 +219,12 @@ func (pf Parrotfish) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result,
 		res.Note = "a function ran out of memory at every size it tried; no prediction"
 		return env.Finish(res), nil
 	}
+	// The bound in the model's own units: (1 + x) times the predicted cost
+	// of the cost-optimal start (Parrotfish's cost tolerance window).
 	start := total()
+	budget := (1 + p.Bound) * start
 	raises := 0
-	if start <= B {
+	{
 		for {
 			cost := total()
 			best, bestRatio := -1, math.Inf(1)
@@ -207,7 +235,7 @@ func (pf Parrotfish) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result,
 				}
 				dt := fns[i].model.time(float64(fns[i].space[k])) - fns[i].model.time(float64(fns[i].space[k+1]))
 				dc := fnCost(i, k+1) - fnCost(i, k)
-				if !(dt > 0) || cost+dc > B {
+				if !(dt > 0) || cost+dc > budget {
 					continue
 				}
 				if r := dc / dt; r < bestRatio {
@@ -225,12 +253,9 @@ func (pf Parrotfish) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result,
 		res.Config[names[i]] = f.space[mem[i]]
 	}
 	final := total()
-	res.Feasible = final <= B
-	res.Note = fmt.Sprintf("predicted pipeline cost %.4g USD per request (cost-optimal start %.4g) against C_bound %.4g, critical path %.1f ms after %d raises",
-		final, start, B, criticalPath(p.Pipeline, times()), raises)
-	if start > B {
-		res.Note += "; the cost-optimal start is predicted over the bound: returned as is"
-	}
+	res.Feasible = final <= budget
+	res.Note = fmt.Sprintf("predicted pipeline cost %.4g USD per request against (1 + %g) × the predicted cost-optimal start %.4g = %.4g (C_bound %.4g), critical path %.1f ms after %d raises",
+		final, p.Bound, start, budget, B, criticalPath(p.Pipeline, times()), raises)
 	if skipped > 0 {
 		res.Note += fmt.Sprintf("; %d sizes dropped after failed invocations", skipped)
 	}
@@ -329,6 +354,11 @@ func (pf Parrotfish) tuneFunction(ctx context.Context, env *tuner.Env, tap *repo
 // sample invokes fn at mb 4 times at once, then dynamically, and returns
 // the 4 durations kept; ok is false when an invocation failed (ENOMEM).
 func (pf Parrotfish) sample(ctx context.Context, env *tuner.Env, tap *reportTap, fn string, mb int, evals *int) (durs []float64, ok bool, err error) {
+	// The warming round: as many invocations as the sample, at once, to
+	// start the environments the sample then runs in; charged, not fitted.
+	if _, ok, err = pf.invoke(ctx, env, tap, fn, mb, pfInvocations, evals); err != nil || !ok {
+		return nil, ok, err
+	}
 	durs, ok, err = pf.invoke(ctx, env, tap, fn, mb, pfInvocations, evals)
 	if err != nil || !ok {
 		return nil, ok, err
