@@ -1,10 +1,14 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +140,25 @@ func TestMergeRefusesEditedCell(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(cells[0]); string(got) != string(good) {
 		t.Errorf("the 0-byte cell was not recomputed to the same bytes (%d bytes)", len(got))
+	}
+}
+
+// TestRecordsSweepsStaleTemp: a killed simulate --records left a hidden
+// temporary file that nothing removed; the next write to the directory does.
+func TestRecordsSweepsStaleTemp(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no true(1):", err)
+	}
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(host))
+	stale := filepath.Join(dir, ".r.csv.tmp-"+hex.EncodeToString(sum[:4])+"-"+strconv.Itoa(cmd.Process.Pid)+"-42")
+	if err := os.WriteFile(stale, make([]byte, 1<<16), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	simulateJSON(t, "--pipeline", "face-detection", "--rate", "1", "--duration", "30", "--memory-all", "2048", "--records", filepath.Join(dir, "r.csv"))
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale temporary file of a dead process is still there: %v", err)
 	}
 }
