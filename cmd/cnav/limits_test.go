@@ -162,3 +162,32 @@ func TestRecordsSweepsStaleTemp(t *testing.T) {
 		t.Errorf("stale temporary file of a dead process is still there: %v", err)
 	}
 }
+
+// TestEmptyTraces: a header-only CSV once imported into an empty cache and
+// simulated 0 requests with exit 0; both are errors now.
+func TestEmptyTraces(t *testing.T) {
+	dir := t.TempDir()
+	h19 := filepath.Join(dir, "h19.csv")
+	os.WriteFile(h19, []byte("HashOwner,HashApp,HashFunction,Trigger,1,2,3\n"), 0o644)
+	h21 := filepath.Join(dir, "h21.csv")
+	os.WriteFile(h21, []byte("app,func,end_timestamp,duration\n"), 0o644)
+	out := filepath.Join(dir, "o.parquet")
+	for _, args := range [][]string{{"azure2019", h19}, {"azure2021", h21}} {
+		_, _, err := cnav(t, append([]string{"traces", "import", "--out", out}, args...)...)
+		if err == nil || !strings.Contains(err.Error(), "no invocations") {
+			t.Errorf("import %v: %v", args, err)
+		}
+		if _, err := os.Stat(out); !os.IsNotExist(err) {
+			t.Errorf("import %v wrote %s", args, out)
+		}
+	}
+	if _, _, err := cnav(t, "simulate", "--pipeline", "face-detection", "--memory-all", "2048", "--duration", "2m", "--workload", "azure2019:"+h19); err == nil {
+		t.Error("simulate on a header-only trace: no error")
+	}
+	zeros := filepath.Join(dir, "zeros.csv")
+	os.WriteFile(zeros, []byte("HashOwner,HashApp,HashFunction,Trigger,1,2,3\no,a,f,http,0,0,0\n"), 0o644)
+	_, _, err := cnav(t, "simulate", "--pipeline", "face-detection", "--memory-all", "2048", "--duration", "2m", "--workload", "azure2019:"+zeros)
+	if err == nil || !strings.Contains(err.Error(), "makes no requests") {
+		t.Errorf("simulate on a trace without invocations: %v", err)
+	}
+}

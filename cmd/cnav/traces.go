@@ -98,6 +98,10 @@ func tracesImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if t.Invocations() == 0 {
+		return fmt.Errorf("traces import: %s: no invocations (%d functions, %d minutes; a header-only file?): refusing to write an empty cache to %s",
+			strings.Join(pos[1:], ", "), len(t.Functions), t.Minutes, *out)
+	}
 	if err := traces.WriteParquetFile(*out, t); err != nil {
 		return err
 	}

@@ -150,6 +150,9 @@ func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, s
 	if err := tooMany(n, how); err != nil {
 		return nil, "", err
 	}
+	if n == 0 {
+		return nil, "", fmt.Errorf("workload: %s makes no requests (the selected functions have no invocations in that time)", how)
+	}
 	src, err := traces.OpenTrace(tr, opts)
 	if err != nil {
 		return nil, "", err
