@@ -191,3 +191,23 @@ func TestEmptyTraces(t *testing.T) {
 		t.Errorf("simulate on a trace without invocations: %v", err)
 	}
 }
+
+// TestOnlineAfterChangeInsideRun: online printed NaN when the after-change
+// summary (5 windows after the last change) started past the end.
+func TestOnlineAfterChangeInsideRun(t *testing.T) {
+	cfg := "decode=1024,face-detect=1024,hd=1024,encode=1024"
+	_, _, err := cnav(t, "online", "--pipeline", "face-detection", "--config", cfg, "--rate", "1", "--duration", "5m",
+		"--change", "1m:resolution=360p", "--change", "4m:faces=2")
+	if err == nil || !strings.Contains(err.Error(), "--change 4m0s:faces=2") || !strings.Contains(err.Error(), "would start at 9m0s") ||
+		!strings.Contains(err.Error(), "--duration 5m0s") || exitCode(err) != 2 {
+		t.Errorf("got %v", err)
+	}
+	out, _, err := cnav(t, "online", "--pipeline", "face-detection", "--config", cfg, "--rate", "1", "--duration", "8m",
+		"--window", "30s", "--change", "4m:faces=2", "--controller", "off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "NaN") || !strings.Contains(out, "after change") {
+		t.Errorf("output:\n%s", out)
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/confignav/confignav/navigator"
 	"github.com/confignav/confignav/navigator/online"
 	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/tuners"
 )
 
@@ -91,6 +93,16 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("online: %w", err)
 	}
+	// The after-change summary covers requests from five windows after the
+	// last change (online.Options.SettleUs): it must start inside the run.
+	if len(wl.changes) > 0 {
+		last := slices.MaxFunc(wl.changes, func(a, b traces.Change) int { return cmp.Compare(a.At, b.At) })
+		settle := 5 * *windowFlag
+		if from := time.Duration(last.At)*time.Microsecond + settle; from >= dur {
+			return usagef("online: --change %s: the after-change summary would start at %v (5 windows of %v later), at or after the end of the run (--duration %v): move the change earlier, or lengthen --duration or shorten --window",
+				last, from, *windowFlag, dur)
+		}
+	}
 	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256)
 	if err != nil {
 		return err
@@ -138,6 +150,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for _, c := range wl.changes {
 		changeAt = append(changeAt, c.At)
 	}
+	slices.Sort(changeAt) // online.Run measures the after-change summary from the last
 	bar := newProgress(stderr, dur.Microseconds(), "online "+dag.Name)
 	s.Progress = bar.set
 	res, err := online.Run(ctx, online.Options{Backend: s, Store: online.NewMemoryStore(s), DAG: dag, Controller: ctl,
@@ -218,6 +231,10 @@ func printOnline(w io.Writer, o *onlineOutput) {
 		fmt.Fprintf(w, "%8.0f %8d %10.1f %10.1f %14.8f %8d  %s\n", win.StartS, win.Requests, win.MeanMs, win.P95Ms, win.CostPerRequest, win.ConfigVersion, win.Decision)
 	}
 	sum := func(name string, s *online.Summary) {
+		if s.Requests == 0 {
+			fmt.Fprintf(w, "%-12s no requests\n", name)
+			return
+		}
 		fmt.Fprintf(w, "%-12s %d requests (%d failed), mean %.1f ms, p95 %.1f ms, std %.1f ms, $%.8f per request (bound $%.8f), %d reconfigurations, %d structure changes\n",
 			name, s.Requests, s.Failed, s.MeanMs, s.P95Ms, s.StdMs, s.CostPerRequestUSD, s.BoundUSD, s.Reconfigurations, s.StructureChanges)
 	}

@@ -23,7 +23,7 @@ func onlineJSON(t *testing.T, args ...string) map[string]any {
 // summary, after_change), determinism, and that the controller only acts
 // when it is on.
 func TestOnlineJSON(t *testing.T) {
-	args := []string{"--pipeline", "face-beautification", "--duration", "8m", "--seed", "4", "--change", "4m:resolution=360p",
+	args := []string{"--pipeline", "face-beautification", "--duration", "8m", "--seed", "4", "--change", "2m:resolution=360p",
 		"--config", "decode=1024,judge-resolution=1024,roi=1024,beautify=1024,restore=1024,hd=2048,encode=1024"}
 	on := onlineJSON(t, args...)
 	again := onlineJSON(t, args...)
