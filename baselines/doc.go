@@ -15,10 +15,13 @@
 //   - aquatope and aquatope-fixed (Aquatope): constrained batch BO, 10 random
 //     points and 20 batches of 3 chosen jointly by qNEI, with a leave-one-out
 //     outlier filter; minimise latency subject to cost ≤ C_bound (the swap of
-//     Aquatope's objective and constraint). "aquatope" keeps the public
-//     code's defects (infeasible_cost 0, which makes qNEI zero everywhere; an
-//     unfitted leave-one-out GP; the variance used as the interval's scale;
-//     a penalised objective compared with an unpenalised interval);
+//     Aquatope's objective and constraint), the joint batch optimised by
+//     multi-start L-BFGS from raw samples as BoTorch does. "aquatope" keeps
+//     the public code's defects (infeasible_cost 0, which zeroes qNEI
+//     everywhere, so that after its 10 random points it is quasi-random
+//     search; an unfitted leave-one-out GP; the variance used as the
+//     interval's scale; a penalised objective compared with an unpenalised
+//     interval);
 //     "aquatope-fixed" corrects all four.
 //   - powertuning, powertuning-cost and powertuning-speed (AWS Lambda Power
 //     Tuning, strategies balanced, cost and speed): each function swept over

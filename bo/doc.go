@@ -21,9 +21,11 @@
 //     noisy expected improvement (QNEI) estimated by quasi-Monte-Carlo over
 //     the joint posterior of a q-batch and the observed points, with an
 //     outcome constraint folded in by a sigmoid feasibility weight.
-//   - Acquisition optimisation (Maximize, MaximizeEI, QNEI.Optimize): raw
-//     scrambled-Sobol samples, Boltzmann-chosen restarts and compass-search
-//     refinement, jointly over the q points of a batch.
+//   - Acquisition optimisation (Maximize, MaximizeEI, QNEI.Optimize) as
+//     BoTorch's optimize_acqf: raw scrambled-Sobol samples, Boltzmann-chosen
+//     restarts, each refined by gradient-based local search (gonum's L-BFGS
+//     on the box mapped to the real line, central-difference gradients),
+//     jointly over the q points of a batch; compass search as an option.
 //   - Designs: the Sobol sequence with Joe and Kuo's direction numbers
 //     (optionally scrambled), Latin hypercubes, and Grid to map a discrete
 //     knob such as the 32 memory sizes of a Lambda function to and from
@@ -46,7 +48,10 @@
 //     a sigmoid feasibility weight (η = 1e-3), optimised from 32 raw samples
 //     and 10 restarts. Its outlier filter needs leave-one-out predictions
 //     (LeaveOneOut). QNEIConfig.InfeasibleValue selects its literal
-//     (infeasible_cost = 0) or corrected behaviour.
+//     (infeasible_cost = 0) or corrected behaviour: with 0, a positive
+//     objective and BoTorch's non-negative clamp the acquisition is exactly
+//     zero everywhere (it is zeroed, infeasible points are not rewarded), so
+//     the optimiser returns one of its raw quasi-random batches.
 //
 // Why this is written here on top of gonum: gonum offers linear algebra and
 // local optimisation but no Gaussian processes or Bayesian optimisation, and

@@ -5,6 +5,22 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"gonum.org/v1/gonum/optimize"
+)
+
+// LocalSearch names the local optimiser Maximize refines its restarts with.
+type LocalSearch int
+
+const (
+	// LBFGS is gonum/optimize's L-BFGS on the box mapped to the real line
+	// coordinate by coordinate (x = σ(u)), with central-difference
+	// gradients: the gradient-based multi-start local search of BoTorch's
+	// optimize_acqf (scipy's L-BFGS-B with autograd gradients). The default.
+	LBFGS LocalSearch = iota
+	// Compass is derivative-free compass search (Kolda, Lewis and Torczon
+	// 2003), clamped to the box.
+	Compass
 )
 
 // AcqOptions configure Maximize.
@@ -15,17 +31,24 @@ type AcqOptions struct {
 	// Restarts is the number of those points refined by local search
 	// (Aquatope: 10).
 	Restarts int
-	// MaxEvals bounds the acquisition evaluations of each local search.
+	// Local is the local optimiser (default LBFGS).
+	Local LocalSearch
+	// MaxIterations bounds the L-BFGS iterations of each restart (BoTorch's
+	// optimize_acqf: maxiter 200).
+	MaxIterations int
+	// MaxEvals bounds the acquisition evaluations of each compass search.
 	MaxEvals int
-	// InitialStep and MinStep are the first and smallest step of the local
+	// InitialStep and MinStep are the first and smallest step of the compass
 	// search, in unit-cube coordinates.
 	InitialStep, MinStep float64
 }
 
-// DefaultAcqOptions returns Aquatope's 32 raw samples and 10 restarts, with
-// local searches of at most 100 evaluations and steps from 0.1 down to 1e-3.
+// DefaultAcqOptions returns Aquatope's (BoTorch's) 32 raw samples and 10
+// restarts refined by L-BFGS of at most 200 iterations; the compass
+// settings (100 evaluations, steps from 0.1 down to 1e-3) apply when Local is
+// Compass.
 func DefaultAcqOptions() AcqOptions {
-	return AcqOptions{RawSamples: 32, Restarts: 10, MaxEvals: 100, InitialStep: 0.1, MinStep: 1e-3}
+	return AcqOptions{RawSamples: 32, Restarts: 10, Local: LBFGS, MaxIterations: 200, MaxEvals: 100, InitialStep: 0.1, MinStep: 1e-3}
 }
 
 // Validate reports inconsistent options.
@@ -35,26 +58,34 @@ func (o AcqOptions) Validate() error {
 		return fmt.Errorf("bo: acquisition needs at least one raw sample, got %d", o.RawSamples)
 	case o.Restarts < 0 || o.Restarts > o.RawSamples:
 		return fmt.Errorf("bo: %d restarts outside [0, %d raw samples]", o.Restarts, o.RawSamples)
-	case o.MaxEvals < 0:
+	case o.Local != LBFGS && o.Local != Compass:
+		return fmt.Errorf("bo: unknown local search %d", o.Local)
+	case o.Local == LBFGS && o.MaxIterations < 0:
+		return fmt.Errorf("bo: negative L-BFGS iteration budget %d", o.MaxIterations)
+	case o.Local == Compass && o.MaxEvals < 0:
 		return fmt.Errorf("bo: negative local search budget %d", o.MaxEvals)
-	case !(o.MinStep > 0 && o.InitialStep >= o.MinStep && o.InitialStep <= 1):
+	case o.Local == Compass && !(o.MinStep > 0 && o.InitialStep >= o.MinStep && o.InitialStep <= 1):
 		return fmt.Errorf("bo: local search steps %v down to %v need 0 < min ≤ initial ≤ 1", o.InitialStep, o.MinStep)
 	}
 	return nil
 }
 
 // Maximize maximises f over [0,1]^dim the way BoTorch's optimize_acqf
-// does, with a derivative-free local step: f is evaluated at RawSamples
-// scrambled-Sobol points; Restarts of them are picked by Boltzmann sampling
-// on their standardised values (BoTorch's initialize_q_batch, η = 1, the best
-// point always kept; uniformly when all values tie); each is refined by
-// compass search (Kolda, Lewis and Torczon 2003): try ±step along each
-// coordinate in turn, keep any improvement, halve the step after a sweep
-// without one, stop below MinStep or after MaxEvals evaluations. Compass
-// search was chosen over Nelder–Mead because it respects the box exactly by
-// clamping and makes progress within a small budget even in the
-// q·d-dimensional space of a joint batch, where a simplex would spend its
-// budget on the first simplex.
+// does: f is evaluated at RawSamples scrambled-Sobol points; Restarts of
+// them are picked by Boltzmann sampling on their standardised values
+// (BoTorch's initialize_q_batch, η = 1, the best point always kept;
+// uniformly when all values tie); each is refined by the local search of
+// opts.Local, and the best point seen is returned.
+//
+// L-BFGS (the default) works on u with x = σ(u) coordinate-wise, so the box
+// needs no bound constraints (gonum's L-BFGS has none; BoTorch uses scipy's
+// L-BFGS-B): starts are clamped to [1e-6, 1 − 1e-6] and the gradient is
+// taken by central differences in u (step 1e-5, 2·dim evaluations), which
+// for a Monte-Carlo acquisition with fixed base samples is the gradient of
+// a piecewise-smooth function, as autograd's is. Compass search (Local =
+// Compass) tries ±step along each coordinate in turn, keeps any
+// improvement, halves the step after a sweep without one, and stops below
+// MinStep or after MaxEvals evaluations.
 //
 // f must not keep x. The result is deterministic given rng's state.
 func Maximize(f func(x []float64) float64, dim int, opts AcqOptions, rng *rand.Rand) ([]float64, float64, error) {
@@ -81,7 +112,13 @@ func Maximize(f func(x []float64) float64, dim int, opts AcqOptions, rng *rand.R
 	bestI := argmax(vals)
 	bestX, bestV := append([]float64(nil), raw[bestI]...), vals[bestI]
 	for _, i := range starts {
-		x, v := compassSearch(f, raw[i], vals[i], opts)
+		var x []float64
+		var v float64
+		if opts.Local == Compass {
+			x, v = compassSearch(f, raw[i], vals[i], opts)
+		} else {
+			x, v = lbfgsSearch(f, raw[i], vals[i], opts)
+		}
 		if v > bestV {
 			bestX, bestV = x, v
 		}
@@ -230,4 +267,67 @@ func MaximizeEI(g *GP, best, xi float64, opts AcqOptions, rng *rand.Rand) ([]flo
 		return EI(g.yMean+g.yScale*m, g.yScale*math.Sqrt(v), best, xi)
 	}
 	return Maximize(f, g.d, opts, rng)
+}
+
+// lbfgsSearch climbs f from x0 (value f0) by L-BFGS on u, x = σ(u), with
+// central-difference gradients; it returns the better of the start and the
+// optimiser's end point.
+func lbfgsSearch(f func(x []float64) float64, x0 []float64, f0 float64, opts AcqOptions) ([]float64, float64) {
+	const (
+		edge = 1e-6 // starts are kept this far inside the box
+		h    = 1e-5 // difference step in u
+	)
+	dim := len(x0)
+	u0 := make([]float64, dim)
+	for i, v := range x0 {
+		v = min(max(v, edge), 1-edge)
+		u0[i] = math.Log(v / (1 - v))
+	}
+	x := make([]float64, dim)
+	ub := make([]float64, dim)
+	neg := func(u []float64) float64 {
+		for i, v := range u {
+			x[i] = 1 / (1 + math.Exp(-v))
+		}
+		v := f(x)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return math.Inf(1)
+		}
+		return -v
+	}
+	problem := optimize.Problem{
+		Func: neg,
+		Grad: func(grad, u []float64) {
+			copy(ub, u)
+			for i := range ub {
+				ui := ub[i]
+				ub[i] = ui + h
+				fp := neg(ub)
+				ub[i] = ui - h
+				fm := neg(ub)
+				ub[i] = ui
+				grad[i] = (fp - fm) / (2 * h)
+				if math.IsInf(grad[i], 0) || math.IsNaN(grad[i]) {
+					grad[i] = 0
+				}
+			}
+		},
+	}
+	// scipy's L-BFGS-B defaults, which BoTorch's gen_candidates_scipy keeps:
+	// pgtol 1e-5 on the gradient's largest component, and ftol 2.2e-9 on
+	// one iteration's relative decrease.
+	settings := &optimize.Settings{
+		MajorIterations:   opts.MaxIterations,
+		GradientThreshold: 1e-5,
+		Converger:         &optimize.FunctionConverge{Absolute: 2.2e-9, Relative: 2.2e-9, Iterations: 1},
+	}
+	bestX, bestV := append([]float64(nil), x0...), f0
+	r, _ := optimize.Minimize(problem, u0, settings, &optimize.LBFGS{})
+	if r != nil && r.X != nil {
+		if v := -neg(r.X); v > bestV {
+			bestV = v
+			bestX = append(bestX[:0], x...)
+		}
+	}
+	return bestX, bestV
 }

@@ -1,0 +1,110 @@
+package baselines
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/bo"
+)
+
+// TestAquatopeAcquisitionReachesLargeSearch: on the acquisitions
+// aquatope-fixed builds from face-detection measurements (10 random runs
+// plus 3 per batch, at batches 5, 12 and 20), the default optimiser (32
+// raw samples, 10 L-BFGS restarts: BoTorch's optimize_acqf as Aquatope
+// calls it) reaches the qNEI value of a 30 times larger search (960 raw
+// samples, 300 restarts, each refined by L-BFGS and by compass search, the
+// best kept).
+//
+// Tolerance: the acquisition is deterministic (fixed base samples), so the
+// gap is the optimiser's. qNEI of a joint q = 3 batch in 4 dimensions is
+// multimodal and, with the sigmoid feasibility weight at η = 1e-3, flat
+// wherever a batch point is surely infeasible; 10 restarts of a local method
+// are not a global search, in BoTorch either. We require 90 % of the large
+// search's value on every acquisition and 95 % on average: the compass
+// search this replaces reached 82–96 % (issue 14).
+func TestAquatopeAcquisitionReachesLargeSearch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30× acquisition search")
+	}
+	p, _ := setup(t, 3, 0.3)
+	names := p.Pipeline.Names()
+	d := len(names)
+	values := make([]float64, len(p.Grid))
+	for i, m := range p.Grid {
+		values[i] = float64(m)
+	}
+	grid, err := bo.NewGrid(values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	B := p.CBound()
+	rng := rand.New(rand.NewPCG(5, 6))
+	var X [][]float64
+	var lat, con []float64
+	worst := 0.0
+	measure := func() {
+		x := make([]float64, d)
+		cfg := backend.Config{}
+		for k, name := range names {
+			x[k] = rng.Float64()
+			cfg[name] = int(grid.Value(x[k]))
+		}
+		ev, err := p.Env.Measure(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := ev.LatencyMs / 1000
+		if math.IsNaN(l) {
+			l = worst
+		}
+		worst = max(worst, l)
+		c := ev.CostUSD / B
+		if math.IsNaN(c) {
+			c = 2
+		}
+		X, lat, con = append(X, x), append(lat, l), append(con, c)
+	}
+	for i := 0; i < aqInitial; i++ {
+		measure()
+	}
+	large := bo.DefaultAcqOptions()
+	large.RawSamples, large.Restarts = 30*large.RawSamples, 30*large.Restarts
+	largeCompass := large
+	largeCompass.Local = bo.Compass
+	var sum float64
+	batches := []int{5, 12, 20}
+	for _, b := range batches {
+		for len(X) < aqInitial+aqQ*b {
+			measure()
+		}
+		a := Aquatope{Fixed: true}
+		acq, err := a.acquisition(aqNewGP(d), aqNewGP(d), X, lat, con, aqFitOptions(uint64(b)), aqFitOptions(uint64(b)+1), rand.New(rand.NewPCG(7, uint64(b))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, v, err := acq.Optimize(aqQ, bo.DefaultAcqOptions(), rand.New(rand.NewPCG(8, uint64(b))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		compass := bo.DefaultAcqOptions()
+		compass.Local = bo.Compass
+		_, vc, _ := acq.Optimize(aqQ, compass, rand.New(rand.NewPCG(8, uint64(b))))
+		_, r1, _ := acq.Optimize(aqQ, large, rand.New(rand.NewPCG(9, uint64(b))))
+		_, r2, _ := acq.Optimize(aqQ, largeCompass, rand.New(rand.NewPCG(9, uint64(b))))
+		ref := max(r1, r2, v, vc)
+		if !(ref > 0) {
+			t.Fatalf("batch %d: the large search found qNEI %v; want an acquisition with room to improve", b, ref)
+		}
+		sum += v / ref
+		t.Logf("batch %d (%d points): L-BFGS %.4g = %.1f %% of the large search's %.4g; compass %.1f %%", b, len(X), v, 100*v/ref, ref, 100*vc/ref)
+		if v < 0.90*ref {
+			t.Errorf("batch %d: %.1f %% of the large search's qNEI, want ≥ 90 %%", b, 100*v/ref)
+		}
+	}
+	if m := sum / float64(len(batches)); m < 0.95 {
+		t.Errorf("%.1f %% of the large search's qNEI on average, want ≥ 95 %%", 100*m)
+	}
+}
