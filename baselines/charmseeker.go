@@ -24,7 +24,7 @@ package baselines
 //     as the original's are: their Duration carries the platform's
 //     first-invocation slowdown (×1.25 by default), which inflates the
 //     observed stage times and costs alike and makes the budget split
-//     conservative (on face-detection at +30 % its picks cost 10–15 % below
+//     conservative (on face-detection at +30 % its picks cost 14–19 % below
 //     C_bound in truth). We keep it: it is what the original measures.
 //   - Stages run as parallel processes (sbo_main.py starts one ConsBO
 //     Process per stage and joins them after each step, or after each extra
