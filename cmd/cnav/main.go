@@ -10,11 +10,24 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"sort"
+	"sync/atomic"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT/SIGTERM cancels ctx: the command stops at its next
+	// check and cleans up (live mode restores the originals). Then the default
+	// disposition is back, so a second signal ends a process that is stuck
+	// where it cannot see ctx.
+	var finished atomic.Bool
+	go func() {
+		<-ctx.Done()
+		stop()
+		if !finished.Load() {
+			fmt.Fprintln(os.Stderr, "cnav: interrupted: stopping and cleaning up (signal again to quit at once)")
+		}
+	}()
 	// CNAV_CPUPROFILE=FILE writes a CPU profile of the command (go tool pprof).
 	stopProfile := func() {}
 	if path := os.Getenv("CNAV_CPUPROFILE"); path != "" {
@@ -23,6 +36,7 @@ func main() {
 		}
 	}
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	finished.Store(true)
 	stop()
 	stopProfile()
 	if err != nil && !errors.Is(err, flag.ErrHelp) {

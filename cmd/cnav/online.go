@@ -89,7 +89,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	src, workload, err := wl.source(*seed, dur.Microseconds())
+	src, workload, err := wl.source(ctx, *seed, dur.Microseconds())
 	if err != nil {
 		return fmt.Errorf("online: %w", err)
 	}

@@ -99,7 +99,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := s.Apply(ctx, cfg); err != nil {
 		return err
 	}
-	src, workload, err := wl.source(*seed, dur.Microseconds())
+	src, workload, err := wl.source(ctx, *seed, dur.Microseconds())
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
 	}

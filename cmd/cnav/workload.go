@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"math"
@@ -55,7 +56,7 @@ func addWorkloadFlags(fs *flag.FlagSet) *workloadFlags {
 }
 
 // source builds the request stream and describes it in one line.
-func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, string, error) {
+func (w *workloadFlags) source(ctx context.Context, seed uint64, durationUs int64) (backend.Source, string, error) {
 	hasRate := *w.rate != 0
 	if hasRate == (*w.workload != "") {
 		return nil, "", usagef("give exactly one of --rate and --workload")
@@ -132,7 +133,7 @@ func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, s
 	if err := opts.Validate(); err != nil {
 		return nil, "", err
 	}
-	tr, err := traces.Load(*w.workload, opts)
+	tr, err := loadTrace(ctx, *w.workload, opts)
 	if err != nil {
 		return nil, "", err
 	}
@@ -165,4 +166,25 @@ func (w *workloadFlags) source(seed uint64, durationUs int64) (backend.Source, s
 		d += fmt.Sprintf(",scale=%g", *w.scale)
 	}
 	return src, d + "," + desc, nil
+}
+
+// loadTrace is traces.Load that returns as soon as ctx is cancelled: loading
+// a large file or generating a large synthetic trace does not look at ctx,
+// and SIGTERM must still end the command.
+func loadTrace(ctx context.Context, spec string, o traces.Options) (*traces.Trace, error) {
+	type result struct {
+		t   *traces.Trace
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := traces.Load(spec, o)
+		done <- result{t, err}
+	}()
+	select {
+	case r := <-done:
+		return r.t, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("workload: loading %s cancelled: %w", spec, ctx.Err())
+	}
 }
