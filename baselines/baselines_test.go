@@ -127,9 +127,11 @@ func wantRuns(want int) func(*testing.T, *tuner.Problem, *tuner.Result) {
 }
 
 // stageEvals checks CharmSeeker's count: E invocations of every stage on
-// its own, E observations reported per function.
-func stageEvals(E int) func(*testing.T, *tuner.Problem, *tuner.Result) {
+// its own, E observations reported per function; a stage stops when its
+// grid is exhausted (ConsBO exits with no candidate left).
+func stageEvals(iterations int) func(*testing.T, *tuner.Problem, *tuner.Result) {
 	return func(t *testing.T, p *tuner.Problem, r *tuner.Result) {
+		E := min(iterations, len(p.Grid))
 		n := len(p.Pipeline.Nodes)
 		per := map[string]int{}
 		for _, ev := range r.Trace {
