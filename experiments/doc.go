@@ -34,7 +34,26 @@
 //
 // report.md has a section per experiment: what was run, a table of headline
 // numbers (the paper's, ours as the mean over seeds with a 95 % Student-t
-// interval, the ratio), the experiment's own table, and its figures.
+// interval, the ratio, the truth-feasible column), the experiment's own
+// table, and its figures with captions.
+//
+// # Comparisons (compare.go)
+//
+// The headline experiments (fig7, fig9, fig10, table4, regret, and their
+// measured-platform copies) run ConfigNavigator, CharmSeeker and Aquatope in
+// both variants: aquatope-fixed (corrected) and aquatope (the literal public
+// code), each labelled wherever it appears. "The better baseline" is, per
+// (pipeline, bound, seed), the faster truth-feasible answer of charmseeker
+// and aquatope-fixed; the literal aquatope is compared on its own beside
+// it. Gains and regret count only answers within the bound in truth, and
+// every tuner's truth-feasible rate is its own column and its own gated
+// headline. Comparisons are paired by seed: per seed the mean of the paired
+// relative differences, with a 95 % Student-t interval over seeds.
+//
+// baselines-home (home.go) shows each baseline on its own protocol:
+// CharmSeeker's six tight budgets (0.3–6 % above the minimum, 20
+// repetitions in full mode) and Aquatope's latency-QoS setting through the
+// symmetric swap, beside the paper's bounds.
 // summary.json holds the headline numbers; cnav check compares it with
 // results/reference/summary.json within each headline's stated tolerance.
 package experiments

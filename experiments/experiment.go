@@ -88,9 +88,11 @@ type Experiment interface {
 // Section is an experiment's part of the report.
 type Section struct {
 	Title     string
-	Text      string     // markdown paragraph(s)
-	Table     [][]string // markdown table, first row is the header
-	Figures   []string   // file names (PNG) in the run directory
+	Text      string       // markdown paragraph(s)
+	Table     [][]string   // markdown table, first row is the header
+	Figures   []string     // file names (PNG) in the run directory
+	Captions  []string     // one per figure ("" for none), below it
+	Extra     [][][]string // further markdown tables, after the figures
 	Headlines []Headline
 }
 
@@ -104,6 +106,10 @@ type Headline struct {
 	Unit      string  `json:"unit"`
 	Tolerance float64 `json:"tolerance"` // absolute, for cnav check; 0 = not gated
 	Note      string  `json:"note,omitempty"`
+	// Feasible is the truth-feasible column of a comparison or regret: each
+	// compared tuner's answers within the bound in truth ("navigator 11/12,
+	// …") and the pairs counted.
+	Feasible string `json:"feasible,omitempty"`
 }
 
 var registry = map[string]Experiment{}
@@ -143,7 +149,7 @@ func onPlatform(c Cell, platform string) Cell {
 
 // Names lists the experiments in report order.
 func Names() []string {
-	order := []string{"fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret", "measured"}
+	order := []string{"fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret", "baselines-home", "measured"}
 	var out []string
 	for _, n := range order {
 		if _, ok := registry[n]; ok {

@@ -50,18 +50,22 @@ func (fig9) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "search_s", Value: o.Result.SearchSeconds},
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "compute_s", Value: o.Result.ComputeSeconds},
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "evaluations", Value: float64(o.Result.Evaluations)},
-			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "final_true_ms", Value: o.Truth.LatencyMs})
+			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "final_true_ms", Value: o.Truth.LatencyMs},
+			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "feasible", Value: b2f(o.Feasible)})
 	}
 	return rows, nil
 }
 
 func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 	sec := &Section{Title: "convergence: best latency found against search time (Figure 9)"}
-	seen := uniq(rows, func(r *Row) string { return r.Tuner })
+	seen := orderTuners(uniq(rows, func(r *Row) string { return r.Tuner }))
 	sec.Text = "Search time is virtual measurement time (30 s windows of the same clip at 1 request/s, plus the drain of in-flight requests), " +
 		"local profiling time, and the tuner's own compute. ConfigNavigator profiles each function once, searches on its model, and confirms its pick " +
-		"with one measurement." + missingTuners(seen)
-	sec.Table = [][]string{{"pipeline", "bound", "tuner", "evaluations", "search time (s)", "own compute (s)", "final true latency (ms)"}}
+		"with one measurement. Aquatope runs in both variants, `aquatope-fixed` (corrected) and `aquatope` (literal public code); the paper's " +
+		"94.11 % is against Aquatope, and the gated headline is against `aquatope-fixed`. Search time is spent whether or not the answer meets " +
+		"the bound, so the savings count every run, paired by seed (per seed: 1 − navigator's mean search time over the baseline's, over the same " +
+		"pipelines and bounds); the truth-feasible column says how many of the answers that time bought are within the bound." + missingTuners(seen)
+	sec.Table = [][]string{{"pipeline", "bound", "tuner", "evaluations", "search time (s)", "own compute (s)", "final true latency (ms)", "truth-feasible"}}
 	for _, p := range allPipelines {
 		for _, b := range fig9Bounds {
 			for _, t := range seen {
@@ -70,25 +74,43 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 						return r.Pipeline == p && r.Bound == b && r.Tuner == t && r.Metric == metric
 					})))
 				}
-				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), t, fmt.Sprintf("%.0f", m("evaluations")),
-					fmt.Sprintf("%.0f", m("search_s")), fmt.Sprintf("%.2f", m("compute_s")), fmt.Sprintf("%.0f", m("final_true_ms"))})
+				feas := rateCell(feasibility(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t }))
+				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), label(t), fmt.Sprintf("%.0f", m("evaluations")),
+					fmt.Sprintf("%.0f", m("search_s")), fmt.Sprintf("%.2f", m("compute_s")), fmt.Sprintf("%.0f", m("final_true_ms")), feas})
 			}
 		}
 	}
-	// Search-time reduction of ConfigNavigator against Aquatope, per seed.
-	var red, redCS []float64
-	for _, seed := range uniq(rows, func(r *Row) string { return fmt.Sprint(r.Seed) }) {
-		get := func(t string) float64 {
-			return mean(values(filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "search_s" && fmt.Sprint(r.Seed) == seed })))
+	// Search-time reduction of ConfigNavigator against each baseline,
+	// paired by seed.
+	saved := func(base string) pairing {
+		var p pairing
+		for _, seed := range seedsOf(rows) {
+			get := func(t string) float64 {
+				return mean(values(filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "search_s" && r.Seed == seed })))
+			}
+			nav, bs := get("navigator"), get(base)
+			if math.IsNaN(nav) || math.IsNaN(bs) || bs == 0 {
+				continue
+			}
+			n := len(filter(rows, func(r *Row) bool { return r.Tuner == base && r.Metric == "search_s" && r.Seed == seed }))
+			p.Pairs += n
+			p.Groups += n
+			p.PerSeed = append(p.PerSeed, 100*(1-nav/bs))
 		}
-		nav, aq, cs := get("navigator"), get("aquatope"), get("charmseeker")
-		red = append(red, 100*(1-nav/aq))
-		redCS = append(redCS, 100*(1-nav/cs))
+		return p
+	}
+	savedHeadline := func(name string, paper float64, base string, tol float64) Headline {
+		p := saved(base)
+		h := headline(name, paper, p.PerSeed, "%", tol, "mean over pipelines and bounds per seed; every run counts; "+ciMethod)
+		h.Feasible = feasibleNote(rows, []string{"navigator", base}, p)
+		return h
 	}
 	sec.Headlines = []Headline{
-		headline("search time saved by ConfigNavigator against Aquatope", 94.11, red, "%", 3, "mean over pipelines and bounds per seed"),
-		headline("search time saved by ConfigNavigator against CharmSeeker", math.NaN(), redCS, "%", 3, ""),
+		savedHeadline("search time saved by ConfigNavigator against aquatope-fixed", 94.11, "aquatope-fixed", 3),
+		savedHeadline("search time saved by ConfigNavigator against aquatope (literal)", 94.11, literalAquatope, 3),
+		savedHeadline("search time saved by ConfigNavigator against charmseeker", math.NaN(), "charmseeker", 3),
 	}
+	sec.Headlines = append(sec.Headlines, rateHeadlines(rows, comparedTuners(rows), 15, "all pipelines and bounds")...)
 	var panels []*plot.Plot
 	for _, b := range fig9Bounds {
 		p := newPlot(fmt.Sprintf("face-beautification, +%.0f %%", b*100), "search time (s)", "best feasible latency (s)")
@@ -110,7 +132,7 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			l.Color, pts.Color = colour(k), colour(k)
 			l.StepStyle = plotter.PostStep
 			p.Add(l, pts)
-			p.Legend.Add(t, l, pts)
+			p.Legend.Add(legend(t), l, pts)
 		}
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -121,5 +143,7 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		return nil, err
 	}
 	sec.Figures = []string{f}
+	sec.Captions = []string{"Figure 9: the best latency a tuner has measured among the configurations it measured within the bound, against its search time (face-beautification, seed 1). " +
+		"Truth-feasible final answers over all pipelines, bounds and seeds: " + rateSummary(rows, seen) + "."}
 	return sec, nil
 }

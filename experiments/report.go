@@ -78,7 +78,10 @@ func Assemble(dirs []string, out string, names []string, meta Meta) (*Summary, e
 	var b strings.Builder
 	fmt.Fprintf(&b, "# confignav: reproduction of ConfigNavigator (MM '25)\n\n")
 	fmt.Fprintf(&b, "Mode **%s**, %d seeds per cell group, platform **%s**, code version `%s`.\n\n", meta.Mode, meta.Seeds, meta.Platform, meta.Version)
-	b.WriteString("Each section puts the paper's number beside ours (mean over seeds with a 95 % confidence interval) and the ratio ours/paper. ")
+	b.WriteString("Each section puts the paper's number beside ours (mean over seeds with a 95 % Student-t confidence interval over seeds) and the ratio ours/paper. ")
+	b.WriteString("Comparisons between tuners are paired by seed (both tuners of a pair ran with the same seed on the same ground truth): each seed's value is the mean of its paired differences, and the interval is over those per-seed values. ")
+	b.WriteString("Gains and regret count only answers within the cost bound in truth; the truth-feasible column gives each tuner's answers within the bound and the pairs counted. ")
+	b.WriteString("The better baseline is the better of `charmseeker` and `aquatope-fixed` (Aquatope, corrected); the literal `aquatope` (Aquatope's public code as it is) is reported beside it.\n\n")
 	b.WriteString("Tables are in `<experiment>.parquet` (schema in experiments/doc.go); figures as PNG and SVG.\n\n")
 	for _, n := range names {
 		e, err := Lookup(n)
@@ -137,9 +140,13 @@ func writeSection(b *strings.Builder, name string, e Experiment, sec *Section) {
 		b.WriteString("\n\n")
 	}
 	if len(sec.Headlines) > 0 {
-		b.WriteString("| number | paper | ours (95 % CI) | ours/paper | note |\n|---|---|---|---|---|\n")
+		b.WriteString("| number | paper | ours (95 % CI) | ours/paper | truth-feasible | note |\n|---|---|---|---|---|---|\n")
 		for _, h := range sec.Headlines {
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", h.Name, fmtNum(h.Paper, h.Unit), fmtCI(h), fmtRatio(h.Ours, h.Paper), h.Note)
+			feas := h.Feasible
+			if feas == "" {
+				feas = "–"
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", h.Name, fmtNum(h.Paper, h.Unit), fmtCI(h), fmtRatio(h.Ours, h.Paper), feas, h.Note)
 		}
 		b.WriteString("\n")
 	}
@@ -147,8 +154,15 @@ func writeSection(b *strings.Builder, name string, e Experiment, sec *Section) {
 		writeTable(b, sec.Table)
 		b.WriteString("\n")
 	}
-	for _, f := range sec.Figures {
+	for _, t := range sec.Extra {
+		writeTable(b, t)
+		b.WriteString("\n")
+	}
+	for i, f := range sec.Figures {
 		fmt.Fprintf(b, "![%s](%s)\n\n", strings.TrimSuffix(f, ".png"), f)
+		if i < len(sec.Captions) && sec.Captions[i] != "" {
+			fmt.Fprintf(b, "*%s*\n\n", sec.Captions[i])
+		}
 	}
 }
 
