@@ -210,4 +210,13 @@ func TestOnlineAfterChangeInsideRun(t *testing.T) {
 	if strings.Contains(out, "NaN") || !strings.Contains(out, "after change") {
 		t.Errorf("output:\n%s", out)
 	}
+	// Where every request fails (OOM at 128 MB) there is no latency: n/a.
+	out, _, err = cnav(t, "online", "--pipeline", "face-detection", "--config", "decode=128,face-detect=128,hd=128,encode=128",
+		"--rate", "1", "--duration", "8m", "--window", "30s", "--change", "4m:faces=2", "--controller", "off")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "NaN") || !strings.Contains(out, "n/a") {
+		t.Errorf("all-failed output:\n%s", out)
+	}
 }

@@ -227,16 +227,24 @@ func printOnline(w io.Writer, o *onlineOutput) {
 	fmt.Fprintf(w, "online %s on %s, %s, seed %d, workload %s\n", o.Pipeline, o.Platform, mode, o.Seed, o.Workload)
 	fmt.Fprintf(w, "offline  %s (%s), bound +%.0f %% = $%.8f per request\n", o.Offline, o.Tuner, o.Bound*100, o.BoundUSD)
 	fmt.Fprintf(w, "\n%8s %8s %10s %10s %14s %8s  %s\n", "start_s", "requests", "mean_ms", "p95_ms", "usd/request", "version", "decision")
+	// f formats a number, or n/a where there is none (a window whose
+	// requests all failed has no latency).
+	f := func(v float64, width, prec int) string {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("%*s", width, "n/a")
+		}
+		return fmt.Sprintf("%*.*f", width, prec, v)
+	}
 	for _, win := range o.Windows {
-		fmt.Fprintf(w, "%8.0f %8d %10.1f %10.1f %14.8f %8d  %s\n", win.StartS, win.Requests, win.MeanMs, win.P95Ms, win.CostPerRequest, win.ConfigVersion, win.Decision)
+		fmt.Fprintf(w, "%8.0f %8d %s %s %s %8d  %s\n", win.StartS, win.Requests, f(win.MeanMs, 10, 1), f(win.P95Ms, 10, 1), f(win.CostPerRequest, 14, 8), win.ConfigVersion, win.Decision)
 	}
 	sum := func(name string, s *online.Summary) {
 		if s.Requests == 0 {
 			fmt.Fprintf(w, "%-12s no requests\n", name)
 			return
 		}
-		fmt.Fprintf(w, "%-12s %d requests (%d failed), mean %.1f ms, p95 %.1f ms, std %.1f ms, $%.8f per request (bound $%.8f), %d reconfigurations, %d structure changes\n",
-			name, s.Requests, s.Failed, s.MeanMs, s.P95Ms, s.StdMs, s.CostPerRequestUSD, s.BoundUSD, s.Reconfigurations, s.StructureChanges)
+		fmt.Fprintf(w, "%-12s %d requests (%d failed), mean %s ms, p95 %s ms, std %s ms, $%s per request (bound $%.8f), %d reconfigurations, %d structure changes\n",
+			name, s.Requests, s.Failed, f(s.MeanMs, 0, 1), f(s.P95Ms, 0, 1), f(s.StdMs, 0, 1), f(s.CostPerRequestUSD, 0, 8), s.BoundUSD, s.Reconfigurations, s.StructureChanges)
 	}
 	fmt.Fprintln(w)
 	sum("summary", &o.Summary)
