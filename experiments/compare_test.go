@@ -76,3 +76,65 @@ func TestPairedTableLabelsBothVariants(t *testing.T) {
 		t.Errorf("gain cell %q, want \"10.00 %% (1/1)\"", got)
 	}
 }
+
+// synthRows are answers of the four compared tuners on pipes × bounds ×
+// three seeds, with latencies and feasibility that vary by a fixed rule.
+func synthRows(pipes []string, bounds []float64, latency, cost string) []Row {
+	var rows []Row
+	for pi, p := range pipes {
+		for bi, b := range bounds {
+			for s := int64(1); s <= 3; s++ {
+				for ti, t := range mainTuners {
+					v := float64(1000 + 100*ti + 37*int(s) + 11*pi + 5*bi)
+					feas := 1.0
+					if (int(s)+ti+pi+bi)%5 == 0 {
+						feas = 0
+					}
+					for _, m := range []struct {
+						n string
+						v float64
+					}{{latency, v}, {cost, 1e-4 * (1 + 0.1*float64(ti))}, {"feasible", feas}, {"regret", float64(ti) * 0.05 * float64(s)}} {
+						rows = append(rows, Row{Pipeline: p, Tuner: t, Bound: b, Seed: s, X: nan, Metric: m.n, Value: m.v})
+					}
+				}
+			}
+		}
+	}
+	return rows
+}
+
+// The rendered sections of the headline comparisons, on synthetic answers:
+// both Aquatope variants labelled, a truth-feasible column beside every
+// gain and regret, paired differences with intervals (golden file).
+func TestComparisonSectionsGolden(t *testing.T) {
+	figs := &Figures{Dir: t.TempDir()}
+	var b strings.Builder
+	for _, c := range []struct {
+		e    Experiment
+		rows []Row
+	}{
+		{table4{}, synthRows([]string{"autoclip"}, paperBounds, "latency_ms", "cost_usd")},
+		{fig10{}, synthRows(allPipelines, fig9Bounds, "latency_ms", "cost_usd")},
+		{regretExp{}, synthRows(regretPipelines, paperBounds, "latency_ms", "cost_usd")},
+	} {
+		sec, err := c.e.Summarize(c.rows, figs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeSection(&b, c.e.Name(), c.e, sec)
+		for _, h := range sec.Headlines {
+			if strings.Contains(h.Name, "gain") || strings.Contains(h.Name, "regret") {
+				if h.Feasible == "" {
+					t.Errorf("%s: %q has no truth-feasible column", c.e.Name(), h.Name)
+				}
+			}
+		}
+	}
+	out := b.String()
+	for _, want := range []string{"aquatope-fixed (Aquatope, corrected)", "aquatope (Aquatope, literal public code)", "aquatope (literal)", "pairs", "Student-t"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered sections lack %q", want)
+		}
+	}
+	golden(t, "comparisons-report.md", out)
+}

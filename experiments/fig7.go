@@ -49,6 +49,8 @@ func (fig7) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 			return nil, err
 		}
 		if o.Config == nil {
+			// No answer: it counts against the tuner's truth-feasible rate.
+			rows = append(rows, Row{Pipeline: pipe, Tuner: name, Bound: bound, X: nan, Metric: "feasible", Value: 0})
 			continue
 		}
 		s, err := sim.New(env.Platform, dag, c.Seed^0x66696737)
