@@ -16,8 +16,45 @@ func TestFactorsAtReferenceAreOne(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		f := p.Scale.Factors(video.Reference)
-		if math.Abs(f.Work-1) > 1e-12 || math.Abs(f.WorkingSet-1) > 1e-12 {
-			t.Errorf("%s: factors at the reference clip %+v, want 1", name, f)
+		want := 1.0
+		if _, pass := p.Scale.EffectivePixels(video.Reference); pass {
+			want = 0 // hd passes 1080p frames through
+		}
+		if math.Abs(f.Work-want) > 1e-12 || math.Abs(f.WorkingSet-1) > 1e-12 || math.Abs(f.Output-1) > 1e-12 {
+			t.Errorf("%s: factors at the reference clip %+v, want work %v, working set and output 1", name, f, want)
+		}
+	}
+}
+
+func TestUpscaleRule(t *testing.T) {
+	// judge-resolution's rule: below 720 lines, ×⌈720/height⌉ (at most 4).
+	hd := Scale{Pixels: 1, Frames: 1, OutputPixels: 1, OutputFrames: 1, UpscaleTo: 720, Passes: true}
+	restore := Scale{Pixels: 1, Frames: 1, UpscaleTo: 720}
+	in := video.Reference
+	for _, tc := range []struct {
+		h        int
+		mult     float64
+		passes   bool
+		hdWork   float64
+		restWork float64
+	}{
+		{1080, 1, true, 0, 1},
+		{720, 1, true, 0, 720.0 * 1280 / (1920 * 1080)},
+		{360, 4, false, 4 * 640 * 360 / (1920.0 * 1080), 4 * 640 * 360 / (1920.0 * 1080)},
+		{240, 9, false, 9 * 426 * 240 / (1920.0 * 1080), 9 * 426 * 240 / (1920.0 * 1080)},
+		{144, 16, false, 16 * 256 * 144 / (1920.0 * 1080), 16 * 256 * 144 / (1920.0 * 1080)}, // ⌈5⌉ capped at 4
+	} {
+		in.Height = tc.h
+		in.Width = map[int]int{1080: 1920, 720: 1280, 360: 640, 240: 426, 144: 256}[tc.h]
+		px, pass := hd.EffectivePixels(in)
+		if pass != tc.passes || math.Abs(px/in.Pixels()-tc.mult) > 1e-12 {
+			t.Errorf("%dp: pixels ×%v pass %v, want ×%v pass %v", tc.h, px/in.Pixels(), pass, tc.mult, tc.passes)
+		}
+		if f := hd.Factors(in); math.Abs(f.Work-tc.hdWork) > 1e-12 {
+			t.Errorf("%dp: hd work %v, want %v", tc.h, f.Work, tc.hdWork)
+		}
+		if f := restore.Factors(in); math.Abs(f.Work-tc.restWork) > 1e-12 {
+			t.Errorf("%dp: restore work %v, want %v", tc.h, f.Work, tc.restWork)
 		}
 	}
 }
@@ -41,20 +78,46 @@ func TestCPUTime(t *testing.T) {
 		c    float64
 		want float64
 	}{
-		{0, 1, 0.5, 2000},              // time-sliced
-		{1, 4, 0.5, 2000},              // all threads sliced
-		{1, 4, 1, 1000},                // four waves of 250
-		{1, 4, 1.5, 750},               // ⌈4/1.5⌉ = 3 waves
-		{1, 4, 2, 500},                 // two waves
-		{1, 4, 3.9, 500},               // still two waves: the stair
-		{1, 4, 4, 250},                 // one wave
-		{1, 4, 6, 250},                 // no more threads to use
-		{0.5, 2, 2, 500 + 250},         // Amdahl
-		{0.5, 2, 1.0000001, 500 + 500}, // just above one core: still two waves
+		{0, 1, 0.5, 2000},       // time-sliced
+		{1, 4, 0.5, 2000},       // all threads share half a core
+		{1, 4, 1, 1000},         // one core's worth
+		{1, 4, 1.5, 1000 / 1.5}, // a fractional share over four threads: no waves
+		{1, 4, 3.9, 1000 / 3.9},
+		{1, 4, 4, 250},         // one core per thread
+		{1, 4, 6, 250},         // no more threads to use
+		{0.5, 2, 2, 500 + 250}, // Amdahl
+		{0.5, 2, 1.5, 500 + 500/1.5},
 	} {
 		if got := CPUTimeUs(1000, tc.p, tc.k, tc.c); math.Abs(got-tc.want) > 1e-6 {
 			t.Errorf("p=%v k=%d c=%v: %v, want %v", tc.p, tc.k, tc.c, got, tc.want)
 		}
+	}
+}
+
+func TestAutoThreadsFollowVisibleCores(t *testing.T) {
+	plat := platform.Default()
+	p := Profile{Runtime: "go", CPUMs: 1000, ParallelFraction: 1, Threads: 2, AutoThreads: true}
+	f := p.Scale.Factors(video.Reference)
+	at := func(mb int) float64 { pt := p.At(plat, mb); us, _ := pt.Mean(f, 0, 0); return us }
+	// 4,096 MB: 2.32 vCPU over 3 visible cores, so 3 threads use all of it.
+	if got, want := at(4096), 1e6/plat.VCPU(4096); math.Abs(got-want) > 1e-6 {
+		t.Errorf("auto threads at 4,096 MB: %v µs, want %v", got, want)
+	}
+	fixed := p
+	fixed.AutoThreads = false // two threads plateau at two vCPUs (3,538 MB)
+	pt := fixed.At(plat, 4096)
+	if got, _ := pt.Mean(f, 0, 0); math.Abs(got-5e5) > 1e-6 {
+		t.Errorf("two threads at 4,096 MB: %v µs, want 500000", got)
+	}
+}
+
+func TestSmallQuota(t *testing.T) {
+	q := QuotaSlowdown{Coef: 0.1, Exp: 2}
+	if q.Factor(1) != 1 || q.Factor(2) != 1 {
+		t.Fatal("slowdown at or above one vCPU")
+	}
+	if got := q.Factor(0.25); math.Abs(got-(1+0.1*9)) > 1e-12 {
+		t.Fatalf("factor at a quarter vCPU %v, want 1.9", got)
 	}
 }
 

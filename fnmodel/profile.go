@@ -17,7 +17,14 @@ type Profile struct {
 
 	CPUMs            float64 `json:"cpu_ms"`            // CPU work at 1 vCPU
 	ParallelFraction float64 `json:"parallel_fraction"` // share of CPU work that runs in parallel
-	Threads          int     `json:"threads"`           // threads of the parallel section
+	Threads          int     `json:"threads"`           // threads of the parallel section (where it was measured, if AutoThreads)
+	// AutoThreads: the function runs one thread per visible core (Go's
+	// GOMAXPROCS, ffmpeg's -threads auto), so on the platform its thread count
+	// is the visible cores at the memory size, not Threads.
+	AutoThreads bool `json:"auto_threads,omitempty"`
+	// SmallQuota is the slowdown of CPU work beyond the share under small CPU
+	// quotas, measured at 128–512 MB (see QuotaSlowdown).
+	SmallQuota QuotaSlowdown `json:"small_quota,omitempty"`
 
 	WorkingSetMB float64 `json:"working_set_mb"`           // peak memory on the reference clip
 	BaseMemoryMB float64 `json:"base_memory_mb,omitempty"` // runtime baseline, not scaled
@@ -33,33 +40,87 @@ type Profile struct {
 	Scale Scale `json:"scale"`
 }
 
+// QuotaSlowdown multiplies CPU time by 1 + Coef·(1/c − 1)^Exp at a share of
+// c < 1 vCPU (none from one vCPU up): an empirical term fitted to measurements under small CFS quotas,
+// where several threads exhaust a few-millisecond quota and wait out the
+// period, the Go collector's background work takes a larger part of the
+// quota, and page reclaim near the memory limit costs CPU. Zero: none.
+type QuotaSlowdown struct {
+	Coef float64 `json:"coef"`
+	Exp  float64 `json:"exp"`
+}
+
+// Factor is the slowdown at a share of c vCPUs.
+func (q QuotaSlowdown) Factor(c float64) float64 {
+	if q.Coef == 0 || c >= 1 {
+		return 1
+	}
+	return 1 + q.Coef*math.Pow(1/c-1, q.Exp)
+}
+
 // Scale says how work grows with the input relative to video.Reference:
 // factor = (pixels/ref)^Pixels · (frames/ref)^Frames · (1 + Motion·(motion − 0.5))
 // · max(0.05, 1 + Faces·(faces − 1)). The working set scales by
-// (pixels/ref)^WorkingSetPixels.
+// (pixels/ref)^WorkingSetPixels · (frames/ref)^WorkingSetFrames.
+//
+// UpscaleTo follows the face-beautification pipeline's resolution rule
+// (functions/judge.go): a clip below UpscaleTo lines is upscaled ×⌈UpscaleTo/
+// height⌉ (at most 4) by hd, so hd and the functions after it work on that
+// many more pixels; Passes marks hd itself, which passes frames through
+// untouched (no work beyond its fixed overhead) when no upscaling is needed.
 type Scale struct {
 	Pixels           float64 `json:"pixels"`
 	Frames           float64 `json:"frames"`
 	Motion           float64 `json:"motion,omitempty"`
 	Faces            float64 `json:"faces,omitempty"`
 	WorkingSetPixels float64 `json:"working_set_pixels,omitempty"`
+	WorkingSetFrames float64 `json:"working_set_frames,omitempty"`
+	OutputPixels     float64 `json:"output_pixels,omitempty"` // output ∝ pixels^OutputPixels · frames^OutputFrames
+	OutputFrames     float64 `json:"output_frames,omitempty"`
+	UpscaleTo        int     `json:"upscale_to,omitempty"`
+	Passes           bool    `json:"passes,omitempty"`
 }
 
 // Factors are the input-dependent multipliers of one function for one clip.
 type Factors struct {
-	Work       float64 // CPU, I/O and output data
+	Work       float64 // CPU, I/O
 	WorkingSet float64
+	Output     float64 // data written for successors
+}
+
+// EffectivePixels is the number of pixels per frame the function works on
+// for a clip (its input's, or hd's upscaled frames'), and whether it only
+// passes the frames through.
+func (s Scale) EffectivePixels(in video.Input) (px float64, pass bool) {
+	px = in.Pixels()
+	if s.UpscaleTo > 0 {
+		if in.Height < s.UpscaleTo {
+			f := math.Min(4, math.Ceil(float64(s.UpscaleTo)/float64(in.Height)))
+			px *= f * f
+		} else {
+			pass = s.Passes
+		}
+	}
+	return px, pass
 }
 
 // Factors computes the scaling of the profile's work for a clip.
 func (s Scale) Factors(in video.Input) Factors {
 	ref := video.Reference
-	px := in.Pixels() / ref.Pixels()
+	epx, pass := s.EffectivePixels(in)
+	px := epx / ref.Pixels()
 	fr := in.Frames() / ref.Frames()
 	w := math.Pow(px, s.Pixels) * math.Pow(fr, s.Frames)
 	w *= 1 + s.Motion*(in.Motion-0.5)
 	w *= math.Max(0.05, 1+s.Faces*float64(in.Faces-1))
-	return Factors{Work: w, WorkingSet: math.Pow(px, s.WorkingSetPixels)}
+	f := Factors{Work: w, WorkingSet: math.Pow(px, s.WorkingSetPixels) * math.Pow(fr, s.WorkingSetFrames),
+		Output: math.Pow(px, s.OutputPixels) * math.Pow(fr, s.OutputFrames)}
+	if pass {
+		// Frames pass through: no work, and the output is the input's frames.
+		f.Work = 0
+		f.Output = math.Pow(in.Pixels()/ref.Pixels(), s.OutputPixels) * math.Pow(fr, s.OutputFrames)
+	}
+	return f
 }
 
 // Validate reports every field out of range, naming it.
@@ -93,6 +154,11 @@ func (p *Profile) Validate() error {
 	num("scale.motion", p.Scale.Motion, -2, 2)
 	num("scale.faces", p.Scale.Faces, -2, 10)
 	num("scale.working_set_pixels", p.Scale.WorkingSetPixels, -4, 4)
+	num("scale.working_set_frames", p.Scale.WorkingSetFrames, -4, 4)
+	num("scale.output_pixels", p.Scale.OutputPixels, -4, 4)
+	num("scale.output_frames", p.Scale.OutputFrames, -4, 4)
+	num("small_quota.coef", p.SmallQuota.Coef, 0, 1e6)
+	num("small_quota.exp", p.SmallQuota.Exp, 0, 10)
 	return errors.Join(errs...)
 }
 
@@ -117,7 +183,20 @@ func (pr *Profile) At(p *platform.Profile, mb int) Point {
 	if p.Arch == "arm64" {
 		c *= p.Price.ArmSpeedRelative
 	}
-	cpuUs := CPUTimeUs(pr.CPUMs*1000, pr.ParallelFraction, pr.Threads, c)
+	return pr.AtShare(p, mb, c, p.VisibleCores(mb))
+}
+
+// AtShare is At with the CPU share (vCPUs) and visible cores given rather
+// than derived from the memory size: the conditions of a measurement that
+// granted less CPU than Lambda would (a machine with fewer cores) or that
+// ran elsewhere. Calibration fits profiles through it, so a fitted profile
+// and the simulator evaluate the same formula.
+func (pr *Profile) AtShare(p *platform.Profile, mb int, c float64, cores int) Point {
+	threads := pr.Threads
+	if pr.AutoThreads {
+		threads = cores
+	}
+	cpuUs := CPUTimeUs(pr.CPUMs*1000, pr.ParallelFraction, min(threads, cores), c) * pr.SmallQuota.Factor(c)
 	slow := 1 / math.Min(c, 1)
 	net := pr.NetMB * (1 << 20) / p.BandwidthBytesPerUs(mb)
 	net += pr.Requests * p.Network.RequestLatencyMs * 1000
@@ -142,18 +221,11 @@ func Transfer(p *platform.Profile, mb int) (perByteUs, perObjUs float64) {
 }
 
 // CPUTimeUs is the time of workUs of CPU work (at 1 vCPU) with parallel
-// fraction p over k threads on a share of c vCPUs: Amdahl with fractional CPUs
-// and integer threads (see the package doc).
+// fraction p over k threads on a share of c vCPUs: the serial part runs on at
+// most one core, the parallel part on at most k (Amdahl with a fractional
+// CFS share, see the package doc).
 func CPUTimeUs(workUs, p float64, k int, c float64) float64 {
-	serial := workUs * (1 - p) / math.Min(c, 1)
-	var par float64
-	if c < 1 {
-		par = workUs * p / c
-	} else {
-		waves := math.Ceil(float64(k)/c - 1e-9)
-		par = workUs * p / float64(k) * waves
-	}
-	return serial + par
+	return workUs*(1-p)/math.Min(c, 1) + workUs*p/math.Min(c, float64(k))
 }
 
 // MemoryNeedMB is the memory an invocation needs for an input: the runtime

@@ -18,10 +18,12 @@ type Table struct {
 	PackageMB    float64     `json:"package_mb,omitempty"`
 	WorkingSetMB float64     `json:"working_set_mb"`      // max memory used on the measured input
 	OutputMB     float64     `json:"output_mb,omitempty"` // data written for successors
-	Input        video.Input `json:"input"`               // the clip the samples were measured on
-	Scale        Scale       `json:"scale"`               // how to scale to other clips
-	Rows         []Row       `json:"rows"`                // ascending memory
-	Source       string      `json:"source,omitempty"`    // where the measurement came from
+	InputMB      float64     `json:"input_mb,omitempty"`  // data read (all input objects together)
+	InputObjects int         `json:"input_objects,omitempty"`
+	Input        video.Input `json:"input"`            // the clip the samples were measured on
+	Scale        Scale       `json:"scale"`            // how to scale to other clips
+	Rows         []Row       `json:"rows"`             // ascending memory
+	Source       string      `json:"source,omitempty"` // where the measurement came from
 }
 
 // Row is the samples at one memory size.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/video"
 )
 
 // sample applies mb to function, invokes it once to warm an environment, then
@@ -70,6 +71,9 @@ type ValidationRow struct {
 	// KS is the two-sample Kolmogorov–Smirnov distance between the measured
 	// and predicted duration distributions (0 identical, 1 disjoint).
 	KS float64 `json:"ks"`
+	// SamplesMs are the measured warm durations (REPORT Duration), so that
+	// cnav calibrate --from can refit the functions to this account.
+	SamplesMs []float64 `json:"samples_ms"`
 }
 
 // ValidationOptions configure Validate.
@@ -107,6 +111,7 @@ func Validate(ctx context.Context, b *Backend, o ValidationOptions) ([]Validatio
 			m := durations(append(warm, meas...), &row.Cold, &row.Failed)
 			p := durations(pred, new(int), &row.PredictedFailed)
 			row.N = len(m)
+			row.SamplesMs = m
 			row.MeasuredMeanMs, row.MeasuredP95Ms = meanP95(m)
 			row.PredictedMeanMs, row.PredictedP95Ms = meanP95(p)
 			row.MeanError = (row.MeasuredMeanMs - row.PredictedMeanMs) / row.PredictedMeanMs
@@ -237,3 +242,6 @@ func MeasureCMin(ctx context.Context, b *Backend, sizes []int, n int) (*CMin, er
 	out.SpentUSD = b.SpentUSD() - spent0
 	return out, nil
 }
+
+// Input is the clip the backend sends with every request.
+func (b *Backend) Input() video.Input { return b.set.Input }

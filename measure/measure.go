@@ -226,6 +226,14 @@ func Run(ctx context.Context, cfg Config) (*Table, error) {
 		}
 	}
 	t.OutputMB = round(float64(outBytes)/(1<<20), 4)
+	var inBytes int64
+	for _, a := range abs {
+		if st, err := os.Stat(a); err == nil {
+			inBytes += st.Size()
+		}
+	}
+	t.InputMB = round(float64(inBytes)/(1<<20), 4)
+	t.InputObjects = len(abs)
 	t.WorkingSetMB = round(t.WorkingSetMB, 1)
 	t.Source = fmt.Sprintf("measured by cnav measure on %s (%d CPUs) at %s; %s", t.Machine.CPUModel, t.Machine.CPUs, t.Measured, lim.Method())
 	if len(t.Rows) == 0 {

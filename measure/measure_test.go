@@ -159,8 +159,9 @@ func TestRunUnderCgroups(t *testing.T) {
 	if d := tb.Details[0]; d.Throttled == 0 || d.QuotaUs != 14471 || d.MemoryMB != 256 || !strings.HasPrefix(d.Method, "cgroup") {
 		t.Fatalf("256 MB detail %+v: want throttled periods under a 14,471 µs quota", d)
 	}
-	if !(tb.WorkingSetMB > 0) || tb.Runtime != "go" || tb.Scale != (fnmodel.Scale{Frames: 0.2}) {
-		t.Fatalf("table header: working set %v, runtime %q, scale %+v", tb.WorkingSetMB, tb.Runtime, tb.Scale)
+	want, _ := fnmodel.Builtin("judge-resolution") // the table's scale is the calibrated function's
+	if !(tb.WorkingSetMB > 0) || tb.Runtime != "go" || tb.Scale != want.Scale || tb.InputObjects != 1 || !(tb.InputMB > 0) {
+		t.Fatalf("table header: working set %v, runtime %q, scale %+v, input %v MB in %d objects", tb.WorkingSetMB, tb.Runtime, tb.Scale, tb.InputMB, tb.InputObjects)
 	}
 }
 

@@ -22,9 +22,48 @@ func ReferenceClip() functions.Clip {
 
 // ReferenceInput describes ReferenceClip for the tables (its motion is not
 // measured: 0.5, the catalogue's middle).
-func ReferenceInput() video.Input {
-	c := ReferenceClip()
+func ReferenceInput() video.Input { return ClipInput(ReferenceClip()) }
+
+// ClipInput describes a generated clip as a video input (motion 0.5, the
+// catalogue's middle: the generator's motion is not measured).
+func ClipInput(c functions.Clip) video.Input {
 	return video.Input{Width: c.Width, Height: c.Height, FPS: c.FPS, Seconds: c.Seconds, Motion: 0.5, Faces: c.Faces, ID: -1}
+}
+
+// ClipSet is one clip of the reference measurement with its own grid and
+// sample counts. The base clip fills the measured platform's tables; the
+// others are measured at fewer sizes so that cnav calibrate can fit how each
+// function's work grows with pixels and frames instead of assuming it.
+type ClipSet struct {
+	Name   string // "" for the base clip (tables in DIR), else tables in DIR/clips/NAME
+	Clip   functions.Clip
+	Memory []int
+	Repeat int
+}
+
+// ReferenceClips are the clips of a full re-measurement: the base clip at
+// ten sizes, the same second at 720p (4× the pixels) and three seconds of
+// 360p (3× the frames), each at three sizes with three warm samples, and the
+// paper's clip (1080p, 5 s: 45× the base's pixels times frames) at two sizes,
+// so that the simulator's default input is measured, not extrapolated. The
+// extra clips avoid 128–512 MB, where a larger input would take minutes per
+// invocation, so that a full re-measurement stays near 45 minutes on two
+// cores (base 35 minutes in November 2026).
+func ReferenceClips() []ClipSet {
+	base := ReferenceClip()
+	hi := base
+	hi.Width, hi.Height = 1280, 720
+	long := base
+	long.Seconds = 3
+	paper := base
+	paper.Width, paper.Height, paper.Seconds = 1920, 1080, 5
+	extra := []int{1024, 2048, 3072}
+	return []ClipSet{
+		{Name: "", Clip: base, Memory: ReferenceMemory(), Repeat: 5},
+		{Name: "720p-1s", Clip: hi, Memory: extra, Repeat: 3},
+		{Name: "360p-3s", Clip: long, Memory: extra, Repeat: 3},
+		{Name: "1080p-5s", Clip: paper, Memory: []int{1536, 3072}, Repeat: 3},
+	}
 }
 
 // ReferenceMemory is the committed tables' grid: 128 and 256 MB, then 512 to
@@ -76,7 +115,8 @@ type ReferenceOptions struct {
 	Worker    func(function string) []string
 	Fallback  string
 	Log       func(string)
-	WorkDir   string // where inputs are made (a temporary directory when empty)
+	WorkDir   string         // where inputs are made (a temporary directory when empty)
+	Clip      functions.Clip // the clip (ReferenceClip when its Width is 0)
 }
 
 // Reference generates the reference clip, makes every function's inputs by
@@ -100,7 +140,11 @@ func Reference(ctx context.Context, dir string, o ReferenceOptions) error {
 		}
 	}
 	p := func(n string) string { return filepath.Join(work, n) }
-	if err := functions.Generate(ctx, ReferenceClip(), p("clip.mp4")); err != nil {
+	clip := o.Clip
+	if clip.Width == 0 {
+		clip = ReferenceClip()
+	}
+	if err := functions.Generate(ctx, clip, p("clip.mp4")); err != nil {
 		return err
 	}
 	for _, s := range ReferenceSteps() {
@@ -126,7 +170,7 @@ func Reference(ctx context.Context, dir string, o ReferenceOptions) error {
 			in[i] = p(n)
 		}
 		t, err := Run(ctx, Config{Function: s.Function, Worker: o.Worker(s.Function), Inputs: in, Args: s.Args,
-			Memory: mem, Repeat: o.Repeat, Cold: o.Cold, Shares: o.Shares, Input: ReferenceInput(), Fallback: o.Fallback, Log: o.Log})
+			Memory: mem, Repeat: o.Repeat, Cold: o.Cold, Shares: o.Shares, Input: ClipInput(clip), Fallback: o.Fallback, Log: o.Log})
 		if err != nil {
 			return err
 		}

@@ -206,6 +206,12 @@ func LoadDir(dir string) (map[string]*fnmodel.Table, error) {
 			name = strings.TrimSuffix(filepath.Base(n), ".json")
 		}
 		t := doc.Table
+		// How work and memory grow with the input is fitted by cnav calibrate
+		// over several clips; the exponents a table carries were copied from
+		// the model when it was measured, so the calibrated ones replace them.
+		if p, err := fnmodel.Builtin(name); err == nil {
+			t.Scale = p.Scale
+		}
 		if err := t.Validate(); err != nil {
 			return nil, fmt.Errorf("measure: %s (%s): %w", n, name, err)
 		}

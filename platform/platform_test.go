@@ -59,12 +59,17 @@ func TestCPUAndBandwidth(t *testing.T) {
 	if p.VCPU(1769) != 1 || p.VCPU(10240) != 10240/1769.0 || p.VCPU(20000) != 6 {
 		t.Fatalf("vcpu: %v %v %v", p.VCPU(1769), p.VCPU(10240), p.VCPU(20000))
 	}
-	// Third-party S3 measurements: ~157 MiB/s at 128 MB, ~448 at 1 GB.
-	if bw := p.BandwidthBytesPerUs(128) * 1e6 / (1 << 20); math.Abs(bw-157) > 1e-9 {
-		t.Fatalf("bandwidth at 128 MB: %v MiB/s", bw)
+	// Per-stream S3 bandwidth: 75 MiB/s at every size (DefaultSources).
+	for _, mb := range []int{128, 1024, 10240} {
+		if bw := p.BandwidthBytesPerUs(mb) * 1e6 / (1 << 20); math.Abs(bw-75) > 1e-9 {
+			t.Fatalf("bandwidth at %d MB: %v MiB/s", mb, bw)
+		}
 	}
-	if bw := p.BandwidthBytesPerUs(1024) * 1e6 / (1 << 20); math.Abs(bw-448) > 1e-9 {
-		t.Fatalf("bandwidth at 1024 MB: %v MiB/s", bw)
+	// Visible cores step at the published boundaries.
+	for mb, want := range map[int]int{128: 2, 3008: 2, 3009: 3, 5307: 3, 5308: 4, 7077: 5, 8846: 6, 10240: 6} {
+		if got := p.VisibleCores(mb); got != want {
+			t.Errorf("visible cores at %d MB: %d, want %d", mb, got, want)
+		}
 	}
 	if err := p.CheckMemory(127); err == nil || !strings.Contains(err.Error(), "128–10240 MB") {
 		t.Fatalf("memory check: %v", err)
@@ -118,6 +123,28 @@ func TestCalibrateBadInput(t *testing.T) {
 	for _, in := range []string{``, `{}`, `{"runtimeData": [{"d": "go", "p": "zip", "i": [-1]}]}`} {
 		if _, err := Calibrate([]byte(in)); err == nil {
 			t.Errorf("Calibrate(%q) accepted bad input", in)
+		}
+	}
+}
+
+func TestNamedProfiles(t *testing.T) {
+	d, ok := Named("aws-lambda")
+	if !ok || !d.Price.BilledInit {
+		t.Fatalf("aws-lambda: %v, billed init %v; want today's rule (INIT billed)", ok, d != nil && d.Price.BilledInit)
+	}
+	p, ok := Named("paper-2025")
+	if !ok || p.Price.BilledInit || p.Name != "paper-2025" {
+		t.Fatalf("paper-2025: %v %+v; want INIT not billed", ok, p)
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := Named("nonsense"); ok {
+		t.Fatal("an unknown name resolved")
+	}
+	for _, knob := range []string{"cpu.visible_cores", "price.billed_init", "network.request_latency_ms", "network.bandwidth_mib_per_s", "orchestration"} {
+		if d.Sources[knob] == "" {
+			t.Errorf("no source for %s", knob)
 		}
 	}
 }

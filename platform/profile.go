@@ -32,6 +32,10 @@ type Profile struct {
 	Pressure    Pressure          `json:"memory_pressure"`
 	TimeoutS    float64           `json:"default_timeout_s"`
 	Extra       map[string]string `json:"notes,omitempty"`
+	// Sources says where each knob's default comes from (knob path →
+	// citation or "assumption: …"); a profile written for another platform
+	// should say where its numbers come from too.
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 // Memory is the valid memory range and the tuning grid.
@@ -140,11 +144,12 @@ type Pressure struct {
 	Strength float64 `json:"strength"`
 }
 
-// Default returns the AWS Lambda profile of DESIGN.md §3.
+// Default returns the AWS Lambda profile of DESIGN.md §3 as billed today
+// (us-east-1, x86_64, INIT billed). Sources gives the origin of every number.
 func Default() *Profile {
 	return &Profile{
 		Version: Version,
-		Name:    "aws-lambda-us-east-1",
+		Name:    "aws-lambda-us-east-1-2026",
 		Arch:    "x86_64",
 		Memory:  Memory{MinMB: 128, MaxMB: 10240, GridMinMB: 128, GridMaxMB: 4096, GridStepMB: 128},
 		CPU: CPU{MBPerVCPU: 1769, MaxVCPU: 6, VisibleCores: []CoreStep{
@@ -152,7 +157,7 @@ func Default() *Profile {
 			{UpToMB: 8845, Cores: 5}, {UpToMB: 10240, Cores: 6}}},
 		Price: Price{
 			X86PerGBSecond: 0.0000166667, ArmPerGBSecond: 0.0000133334,
-			PerRequest: 0.20 / 1e6, GranularityMs: 1, ArmSpeedRelative: 1,
+			PerRequest: 0.20 / 1e6, GranularityMs: 1, ArmSpeedRelative: 1, BilledInit: true,
 		},
 		ColdStart: ColdStart{
 			Runtimes:                DefaultRuntimes(),
@@ -166,16 +171,63 @@ func Default() *Profile {
 			Retries: 5, RetryBaseMs: 1000, RetryBackoff: 2,
 		},
 		Network: Network{
-			Bandwidth:        []Point{{128, 157}, {256, 230}, {512, 330}, {1024, 448}, {1769, 520}},
-			RequestLatencyMs: 15, PacketCPUUs: 2, MTUBytes: 1448,
+			Bandwidth:        []Point{{128, 75}, {10240, 75}},
+			RequestLatencyMs: 25, PacketCPUUs: 2, MTUBytes: 1448,
 		},
 		LocalIO:  []Point{{128, 120}, {1024, 300}, {1769, 400}},
-		Hop:      Hop{MeanMs: 20, JitterMs: 5},
+		Hop:      Hop{MeanMs: 21, JitterMs: 10},
 		Noise:    Noise{Sigma: 0.05, EnvSpeedSigma: 0.03, InterferenceProb: 0.02, InterferenceAlpha: 2.5, InterferenceMax: 3.5, DriftAmplitude: 0.04, DriftPeriodS: 6 * 3600, MeasureSigma: 0.03},
 		Pressure: Pressure{Knee: 1.5, Strength: 0.6},
 		TimeoutS: 900,
+		Sources:  DefaultSources(),
 	}
 }
+
+// DefaultSources cites every default of Default, knob by knob. "Assumption"
+// marks numbers no public measurement was found for; they are the first a
+// user with an account should replace (cnav live validate, cnav calibrate).
+func DefaultSources() map[string]string {
+	return map[string]string{
+		"memory":                      "AWS Lambda Developer Guide, \"Configure Lambda function memory\" (128–10,240 MB in 1-MB steps), https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html; grid 128–4,096 step 128: the paper §3.1",
+		"cpu.mb_per_vcpu":             "AWS Lambda Developer Guide: \"At 1,769 MB, a function has the equivalent of one vCPU (one vCPU-second of credits per second)\", same page; linear in memory",
+		"cpu.max_vcpu":                "AWS News Blog, \"New for AWS Lambda – Functions with Up to 10 GB of Memory and 6 vCPUs\", 1 Dec 2020 (the credit at 10,240 MB is 5.79 vCPU; the cap never binds)",
+		"cpu.visible_cores":           "Sentia (L. van Donkersgoed), \"AWS re:Invent 2020 Day 3: Optimizing Lambda Cost with Multi-Threading\", 6 Dec 2020 (128–3,008 MB: 2 cores, 3,009–5,307: 3, 5,308–7,076: 4, 7,077–8,845: 5, 8,846–10,240: 6); the same table measured by github.com/rwnx/lambda-cpuinfo; Go sees NumCPU = 2 (aws/aws-sdk-go#1793, 2018). No public measurement shows runtime steps at these boundaries: a function's threads follow the visible cores (fnmodel AutoThreads) and its CPU follows the share",
+		"price":                       "AWS News Blog, \"New for AWS Lambda – 1ms Billing Granularity Adds Cost Savings\", 1 Dec 2020 ($0.0000166667 per GB-s x86, $0.20 per 1M requests, us-east-1, 1 ms rounding); arm64 20 % lower: AWS News Blog, Graviton2 for Lambda, 29 Sep 2021",
+		"price.billed_init":           "AWS Compute Blog, \"AWS Lambda standardizes billing for INIT Phase\" (S. Gupta, J. Gebhart), Apr 2025: INIT billed for on-demand ZIP functions on managed runtimes from 1 August 2025 (the named profile paper-2025 keeps the earlier rule)",
+		"cold_start.runtimes":         "maxday/lambda-perf daily measurements, 2026-08-22 (cnav platform calibrate; ../shared/data/lambda-perf)",
+		"cold_start.other":            "assumption: package load 2 ms per MB, sandbox set-up median 80 ms (σ 0.3) and a first-invocation slowdown of 1.25 are not published per function; the paper §2.2 reports cold-start spikes up to 213 %",
+		"keep_alive_s":                "assumption: 10 minutes, the value DESIGN.md §3 takes from idle-reclaim measurements 2019–2022 (e.g. Wang et al., \"Peeking Behind the Curtains of Serverless Platforms\", USENIX ATC 2018); not re-verified here against a primary source",
+		"concurrency":                 "AWS Lambda Developer Guide, \"Lambda scaling behavior\" (1,000 concurrent executions per account by default; 1,000 new environments per function every 10 s since Nov 2023)",
+		"network.request_latency_ms":  "github.com/blacha/s3-response-time, response-times.csv: Go client, 2,048 MB, us-east-1, 64 KB GET median 24.5 ms (n = 50), Go at 128 MB 21.5 ms (ap-southeast-2, n = 20); AWS whitepaper \"Best Practices Design Patterns: Optimizing Amazon S3 Performance\" (2019): median latencies for requests under 512 KB \"often in the tens of milliseconds\". PUT assumed equal",
+		"network.packet_cpu_us":       "assumption, consistent with blacha/s3-response-time: the Go client's 64 KB GET is no slower at 128 MB (0.07 vCPU) than at 2,048 MB, so per-packet CPU is at most a few µs; Node.js at 128 MB takes 108 ms (client CPU)",
+		"network.bandwidth_mib_per_s": "assumption, weakly sourced: no published per-stream S3 throughput by memory size was found; a practitioner's report gives 400–700 Mbit/s (48–83 MiB/s) effective for large S3 downloads from one Lambda function; 75 MiB/s per stream at every size, with small sizes slowed by the per-packet CPU. Candidate source to replace it: Bodner et al., \"An Empirical Evaluation of Serverless Cloud Infrastructure for Large-Scale Data Processing\", arXiv 2501.07771 (2025)",
+		"orchestration":               "Step Functions Express → Lambda task overhead: mean 24.1 ms (SD 10.7) and 17.6 ms (SD 5.4), 100 executions each, 128 MB, us-east-2, Jan 2020 (experiment notebook StepFunctionsDelay.ipynb of Lin & Khazaei, \"Modeling and Optimization of Performance and Cost of Serverless Applications\", IEEE TPDS 2021); mean 21 ms, uniform ±10 ms (SD 5.8)",
+		"local_io_mib_per_s":          "assumption: no published /tmp throughput by memory size; used only by the synthetic training functions (the calibrated functions' local I/O is inside their measured time)",
+		"noise":                       "the paper §2.2 (multi-tenant interference, \"traffic tide\" drift); magnitudes chosen, not measured. The real functions' run-to-run spread measured locally is 1–15 % (log SD, cnav calibrate)",
+		"memory_pressure":             "assumption: slowdown near the memory limit (knee 1.5 × working set); the measured small-quota slowdowns are fitted per function (fnmodel SmallQuota)",
+		"default_timeout_s":           "AWS Lambda quotas: 900 s maximum",
+	}
+}
+
+// Named returns a built-in profile by name: "aws-lambda" (Default, billed as
+// today) or "paper-2025" (the rule the paper ran under: INIT not billed for
+// managed runtimes, before 1 August 2025).
+func Named(name string) (*Profile, bool) {
+	switch name {
+	case "aws-lambda", "default", Default().Name:
+		return Default(), true
+	case "paper-2025":
+		p := Default()
+		p.Name = "paper-2025"
+		p.Price.BilledInit = false
+		p.Sources["price.billed_init"] = "the paper's evaluation ran before 1 August 2025, when on-demand managed-runtime functions' INIT phase was not billed"
+		return p, true
+	}
+	return nil, false
+}
+
+// Names lists the built-in profiles Named knows.
+func Names() []string { return []string{"aws-lambda", "paper-2025"} }
 
 // Parse reads a profile from JSON or YAML. Fields not given keep their
 // defaults, so a file may override a single knob.

@@ -51,14 +51,15 @@ type Sim struct {
 }
 
 type nodeState struct {
-	prep        // the cost model at the configured memory
-	table       *fnmodel.Table
-	timeoutUs   int64
-	runtime     platform.LogNormal
-	pool        envPool
-	scale       fnmodel.Scale
-	tableBase   float64 // work factor of the clip a table was measured on
-	tableBaseWS float64 // its working-set factor
+	prep         // the cost model at the configured memory
+	table        *fnmodel.Table
+	timeoutUs    int64
+	runtime      platform.LogNormal
+	pool         envPool
+	scale        fnmodel.Scale
+	tableBase    float64 // work factor of the clip a table was measured on
+	tableBaseWS  float64 // its working-set factor
+	tableBaseOut float64 // its output factor
 	// scale-up window
 	windowStart int64
 	windowNew   int
@@ -104,7 +105,7 @@ func New(p *platform.Profile, dag *pipeline.DAG, seed uint64) (*Sim, error) {
 		if nd.Table != nil {
 			ns.scale = nd.Table.Scale
 			base := nd.Table.Scale.Factors(nd.Table.Input)
-			ns.tableBase, ns.tableBaseWS = base.Work, base.WorkingSet
+			ns.tableBase, ns.tableBaseWS, ns.tableBaseOut = base.Work, base.WorkingSet, base.Output
 		} else {
 			ns.scale = nd.Profile.Scale
 		}

@@ -61,9 +61,9 @@ func (s *Sim) warm(i int, p *prep, f fnmodel.Factors, inBytes, objects float64, 
 func (s *Sim) outBytesOf(i int, f fnmodel.Factors) float64 {
 	ns := &s.nodes[i]
 	if ns.table != nil {
-		return ns.table.OutputMB * (1 << 20) * f.Work / ns.tableBase
+		return ns.table.OutputMB * (1 << 20) * f.Output / ns.tableBaseOut
 	}
-	return s.dag.Nodes[i].Profile.OutputMB * (1 << 20) * f.Work
+	return s.dag.Nodes[i].Profile.OutputMB * (1 << 20) * f.Output
 }
 
 // WarmUs is the ground-truth execution time (µs) of one warm invocation of

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "output TABLE.parquet (TABLE.json is written beside it)")
 	reference := fs.String("reference", "", "re-measure every built-in function on the reference clip into DIR")
 	only := fs.String("functions", "", "with --reference: comma-separated subset")
+	clipsFlag := fs.String("clips", "", "with --reference: comma-separated clips to measure (base, 720p-1s, 360p-3s, 1080p-5s; default all: base into DIR, the others into DIR/clips/NAME)")
 	shares := fs.Int("cpu-shares", 262144, "cgroup v1 cpu.shares of the measurement group: a high weight keeps other processes from taking the CPU the quota grants (0: kernel default)")
 	period := fs.Int("period-us", 100000, "CFS period, µs")
 	timeout := fs.Duration("timeout", 10*time.Minute, "per invocation")
@@ -65,22 +67,45 @@ func runMeasure(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if *fn != "" || len(ins) > 0 || *out != "" {
 			return usagef("measure: --reference takes no --function, --in or --out")
 		}
-		o := measure.ReferenceOptions{Memory: mem, Repeat: *repeat, Cold: *cold, Shares: *shares, Worker: worker,
-			Fallback: *fallback, Log: logf}
-		if !flagSet(args, "memory") {
-			o.Memory = nil
-		}
+		var fnSubset []string
 		if *only != "" {
-			o.Functions = strings.Split(*only, ",")
-			for _, f := range o.Functions {
+			fnSubset = strings.Split(*only, ",")
+			for _, f := range fnSubset {
 				if _, err := functions.Lookup(f); err != nil {
 					return usagef("measure: --functions: %v", err)
 				}
 			}
 		}
+		sets := measure.ReferenceClips()
+		if *clipsFlag != "" {
+			var chosen []measure.ClipSet
+			for _, name := range strings.Split(*clipsFlag, ",") {
+				i := slices.IndexFunc(sets, func(c measure.ClipSet) bool { return c.Name == name || c.Name == "" && name == "base" })
+				if i < 0 {
+					return usagef("measure: --clips: unknown clip %q (known: base, 720p-1s, 360p-3s, 1080p-5s)", name)
+				}
+				chosen = append(chosen, sets[i])
+			}
+			sets = chosen
+		}
 		start := time.Now()
-		if err := measure.Reference(ctx, *reference, o); err != nil {
-			return err
+		for _, set := range sets {
+			o := measure.ReferenceOptions{Memory: set.Memory, Repeat: set.Repeat, Cold: *cold, Shares: *shares, Worker: worker,
+				Fallback: *fallback, Log: logf, Functions: fnSubset, Clip: set.Clip}
+			if flagSet(args, "memory") {
+				o.Memory = mem
+			}
+			if flagSet(args, "repeat") {
+				o.Repeat = *repeat
+			}
+			dir := *reference
+			if set.Name != "" {
+				dir = filepath.Join(dir, "clips", set.Name)
+			}
+			logf(fmt.Sprintf("clip %dx%d, %g s: %d sizes, %d warm samples, into %s", set.Clip.Width, set.Clip.Height, set.Clip.Seconds, len(o.Memory), o.Repeat, dir))
+			if err := measure.Reference(ctx, dir, o); err != nil {
+				return err
+			}
 		}
 		fmt.Fprintf(stdout, "reference tables written to %s in %.0f s\n", *reference, time.Since(start).Seconds())
 		return nil

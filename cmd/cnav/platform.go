@@ -15,7 +15,7 @@ import (
 
 func runPlatform(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("platform show [--platform FILE] | calibrate --lambda-perf FILE", stderr)
-	file := fs.String("platform", "", "platform profile to show (default: the built-in AWS Lambda profile)")
+	file := fs.String("platform", "", "platform profile to show: a file or a named profile ("+strings.Join(platform.Names(), ", ")+"; default: aws-lambda, billed as today)")
 	perf := fs.String("lambda-perf", "", "lambda-perf daily JSON file to fit cold starts to")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -51,10 +51,16 @@ func runPlatform(_ context.Context, args []string, stdout, stderr io.Writer) err
 	return usagef("platform: unknown subcommand %q (want show or calibrate)", pos[0])
 }
 
-// loadPlatform reads a profile file, or returns the default for "".
+// loadPlatform reads a profile file or a named profile (aws-lambda,
+// paper-2025), or returns the default for "".
 func loadPlatform(path string) (*platform.Profile, error) {
 	if path == "" {
 		return platform.Default(), nil
+	}
+	if p, ok := platform.Named(path); ok {
+		if _, err := os.Stat(path); err != nil { // a file of that name wins
+			return p, nil
+		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
