@@ -50,7 +50,7 @@ func (s *Sim) Profile(_ context.Context, function string, in video.Input) (backe
 	}
 	ws := (p.BaseMemoryMB + p.WorkingSetMB*f.WorkingSet) * (1 << 20)
 	netBytes := p.NetMB * (1 << 20) * f.Work
-	outBytes := p.OutputMB * (1 << 20) * f.Work
+	outBytes := p.OutputMB * (1 << 20) * f.Output
 	inBytes := in.EncodedBytes() // a local profiling run reads one clip-sized input
 	ioBytes := p.LocalIOMB * (1 << 20) * f.Work
 	mtu := s.plat.Network.MTUBytes

@@ -25,6 +25,7 @@ import (
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/tuner"
 	"github.com/confignav/confignav/tuners"
+	"github.com/confignav/confignav/video"
 )
 
 // runLive is cnav live: the tuners against real Lambda (or any
@@ -459,6 +460,7 @@ func printLiveTune(w io.Writer, o *liveTuneOutput, asJSON bool) error {
 // liveValidateOutput is the --json document of cnav live validate.
 type liveValidateOutput struct {
 	Pipeline      string               `json:"pipeline"`
+	Input         video.Input          `json:"input"` // the clip every function was measured on
 	Sizes         []int                `json:"sizes"`
 	N             int                  `json:"n"`
 	Samples       int                  `json:"samples"`
@@ -515,7 +517,7 @@ func liveValidate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := b.Restore(ctx); err != nil {
 		return err
 	}
-	out := liveValidateOutput{Pipeline: ls.dag.Name, Sizes: sizes, N: *n, Samples: *samples, Rows: rows, SpentUSD: b.SpentUSD(),
+	out := liveValidateOutput{Pipeline: ls.dag.Name, Input: b.Input(), Sizes: sizes, N: *n, Samples: *samples, Rows: rows, SpentUSD: b.SpentUSD(),
 		Restored: true, Original: b.Original(), PredictorNote: "simulator on the platform profile" + map[bool]string{true: " " + l.platform, false: " (default)"}[l.platform != ""]}
 	var sumErr, maxKS float64
 	var k int
@@ -533,18 +535,19 @@ func liveValidate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if l.asJSON {
 		type rowJSON struct {
-			Function        string   `json:"function"`
-			MemoryMB        int      `json:"memory_mb"`
-			N               int      `json:"n"`
-			Cold            int      `json:"cold"`
-			Failed          int      `json:"failed"`
-			PredictedFailed int      `json:"predicted_failed"`
-			MeasuredMeanMs  *float64 `json:"measured_mean_ms"`
-			PredictedMeanMs *float64 `json:"predicted_mean_ms"`
-			MeasuredP95Ms   *float64 `json:"measured_p95_ms"`
-			PredictedP95Ms  *float64 `json:"predicted_p95_ms"`
-			MeanError       *float64 `json:"mean_error"`
-			KS              *float64 `json:"ks"`
+			Function        string    `json:"function"`
+			MemoryMB        int       `json:"memory_mb"`
+			N               int       `json:"n"`
+			Cold            int       `json:"cold"`
+			Failed          int       `json:"failed"`
+			PredictedFailed int       `json:"predicted_failed"`
+			MeasuredMeanMs  *float64  `json:"measured_mean_ms"`
+			PredictedMeanMs *float64  `json:"predicted_mean_ms"`
+			MeasuredP95Ms   *float64  `json:"measured_p95_ms"`
+			PredictedP95Ms  *float64  `json:"predicted_p95_ms"`
+			MeanError       *float64  `json:"mean_error"`
+			KS              *float64  `json:"ks"`
+			SamplesMs       []float64 `json:"samples_ms"`
 		}
 		doc := struct {
 			liveValidateOutput
@@ -552,7 +555,7 @@ func liveValidate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}{liveValidateOutput: out}
 		for _, r := range rows {
 			doc.Rows = append(doc.Rows, rowJSON{r.Function, r.MemoryMB, r.N, r.Cold, r.Failed, r.PredictedFailed, num(r.MeasuredMeanMs),
-				num(r.PredictedMeanMs), num(r.MeasuredP95Ms), num(r.PredictedP95Ms), num(r.MeanError), num(r.KS)})
+				num(r.PredictedMeanMs), num(r.MeasuredP95Ms), num(r.PredictedP95Ms), num(r.MeanError), num(r.KS), r.SamplesMs})
 		}
 		b, err := json.MarshalIndent(doc, "", "  ")
 		if err != nil {

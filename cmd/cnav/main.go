@@ -84,6 +84,7 @@ func commands() map[string]command {
 		"fn":        {runFn, "list, run and generate inputs for the real video functions"},
 		"profile":   {runProfile, "profile a real function's basic operations on this machine"},
 		"measure":   {runMeasure, "measure real functions into a table-driven platform"},
+		"calibrate": {runCalibrate, "fit the simulated functions to measurements of the real ones (--check shows the fit)"},
 	}
 }
 
@@ -106,6 +107,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, ok := cmds[args[0]]
 	if !ok {
 		return usagef("unknown command %q (run cnav help)", args[0])
+	}
+	if err := useFunctionsEnv(); err != nil {
+		return err
 	}
 	return c.run(ctx, args[1:], stdout, stderr)
 }
