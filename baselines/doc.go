@@ -29,10 +29,11 @@
 //     the picks are composed and the pipeline budget is ignored.
 //   - parrotfish (Parrotfish): per function a parametric fit t(m) = a0 +
 //     a1·exp(−m/a2) to warm samples taken where cost × knowledge is lowest,
-//     then its workflow mode adapted to a cost bound and calibrated in the
-//     fit's own units: raise critical-path functions while the predicted
-//     pipeline cost stays within (1 + x) times the predicted cost of the
-//     cost-optimal start (its cost tolerance window).
+//     then its workflow mode adapted to a cost bound and calibrated by
+//     measurement: raise critical-path functions while the predicted
+//     pipeline cost stays within a budget that starts at C_bound and is
+//     scaled by predicted/measured cost when one pipeline window of the
+//     pick measures over the bound (at most 3 windows, charged).
 //   - random: uniform random configurations from the grid, the best feasible
 //     measured one wins; a sanity floor for every other tuner.
 //   - exhaustive: the exact optimum under the bound from the simulator's

@@ -37,25 +37,28 @@ package baselines
 //     critical path after each raise.
 //
 // Adaptation to our objective (no SLO, a cost bound), and how it is
-// calibrated: the workflow mode raises critical-path functions while the
-// predicted pipeline cost after the raise stays within (1 + x) times the
-// predicted cost of the cost-optimal start, and stops when no
-// critical-path raise both saves time and fits. That is Parrotfish's own
-// cost tolerance window (constraint_cost_tolerance_percent: the fastest
-// configuration that increases the cost by at most X %) applied to the
-// workflow, with X = x, the bound's fraction above the minimum cost. Both
-// sides of the comparison are the fit's predictions, so a bias the model
-// shares across sizes (it prices neither cold starts in steady state nor
-// anything but the sampled functions' billed time) cancels, where comparing
-// its prediction with the true C_bound = (1 + x)·C_min would carry the bias
-// into the answer. In a check on face-detection at +30 % (seeds 1–6) with a
-// function model under which the fit predicted the cost-optimal start 5 %
-// below its true cost, the absolute comparison left 2 of 6 answers over the
-// bound in truth and the window none. The
+// calibrated: the workflow mode raises critical-path functions, from each
+// function's predicted cost-optimal size, while the predicted pipeline cost
+// after the raise stays within a budget, and stops when no critical-path
+// raise both saves time and fits. The budget starts at C_bound and is
+// calibrated by measurement: the pick is measured with one pipeline window
+// (tuner.Env.Measure, charged like any other); if it costs more than
+// C_bound, the budget is scaled by predicted/measured cost and the raise is
+// redone from the start, at most 3 measurements; the last pick is returned,
+// feasible if its measurement met the bound. The fit's prediction alone is
+// not enough: it prices only the sampled functions' billed time, and away
+// from its samples (large sizes) it under-predicts. On face-detection at
+// +30 % (seeds 1–6, the function model of this commit) comparing the
+// prediction with C_bound left 4 of 6 answers 2–12 % over the bound in
+// truth, Parrotfish's own cost tolerance window ((1 + x) times the
+// predicted cost-optimal start) 6 of 6; with the measured calibration 2 of 6
+// are over, by 1–3 %, the size of one 30 s window's measurement noise. The
 // predicted pipeline cost is Σ over functions of fan-out instances ×
 // (t(m)·m·price + request fee), the predicted pipeline time the critical
 // path of predicted function times. One step is the next size of the grid
-// (the code steps 10 MB on a 1 MB grid).
+// (the code steps 10 MB on a 1 MB grid). The calibration measurements are
+// ours: Parrotfish's workflow driver targets an SLO and does not measure
+// the pipeline.
 //
 // Deviations, each deliberate:
 //   - BASELINES.md's single-function defaults (threshold 3, 4 + 8
@@ -80,17 +83,19 @@ package baselines
 //     slower (platform ColdStart.FirstInvocationSlowdown, ×1.25), which
 //     fitted from cold samples made Parrotfish predict cost 23 % above the
 //     truth (issue 14) and never raise memory at +30 %.
-//   - Result.Feasible is the prediction against the window; there is no
-//     confirming measurement.
+//   - Result.Feasible is whether the last calibration measurement met the
+//     bound.
 //
 // Evaluations are invocations (4 warming and 4 sampled per size plus the
-// dynamic ones).
+// dynamic ones); the 1–3 calibrating pipeline runs are in the trace and
+// charged, not counted.
 
 import (
 	"context"
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"gonum.org/v1/gonum/optimize"
 
@@ -107,6 +112,10 @@ const (
 	pfTermination = 3.0  // TERMINATION_THRESHOLD
 	pfSigmaMB     = 200.0
 	pfENOMEMStep  = 128 // sizes ≥ failed + 128 MB are kept
+
+	// pfCalibrationRounds bounds the pipeline measurements that calibrate
+	// the workflow adaptation (ours; see the package doc).
+	pfCalibrationRounds = 3
 )
 
 // Parrotfish fits a parametric time-vs-memory model per function and
@@ -162,7 +171,7 @@ func (pf Parrotfish) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result,
 	tap, restore := installTap(env)
 	defer restore()
 	env.Start()
-	res := &tuner.Result{Tuner: pf.Name(), Unit: "function invocations", Config: backend.Config{}}
+	res := &tuner.Result{Tuner: pf.Name(), Unit: "function invocations (and 1–3 pipeline runs calibrating the workflow budget)", Config: backend.Config{}}
 	names := p.Pipeline.Names()
 	fns := make([]*pfFunction, len(names))
 	var skipped int
@@ -219,12 +228,16 @@ func (pf Parrotfish) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result,
 		res.Note = "a function ran out of memory at every size it tried; no prediction"
 		return env.Finish(res), nil
 	}
-	// The bound in the model's own units: (1 + x) times the predicted cost
-	// of the cost-optimal start (Parrotfish's cost tolerance window).
+	// The bound, calibrated: within C_bound and within (1 + x) times the
+	// predicted cost of the cost-optimal start (Parrotfish's cost tolerance
+	// window, in the fit's own units); see the package doc.
 	start := total()
-	budget := (1 + p.Bound) * start
-	raises := 0
-	{
+	startMem := append([]int(nil), mem...)
+	// raise is the workflow mode under a budget in predicted dollars, from
+	// the cost-optimal start.
+	raise := func(budget float64) int {
+		copy(mem, startMem)
+		raises := 0
 		for {
 			cost := total()
 			best, bestRatio := -1, math.Inf(1)
@@ -243,19 +256,51 @@ func (pf Parrotfish) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result,
 				}
 			}
 			if best < 0 {
-				break
+				return raises
 			}
 			mem[best]++
 			raises++
 		}
 	}
-	for i, f := range fns {
-		res.Config[names[i]] = f.space[mem[i]]
+	config := func() backend.Config {
+		c := backend.Config{}
+		for i, f := range fns {
+			c[names[i]] = f.space[mem[i]]
+		}
+		return c
 	}
-	final := total()
-	res.Feasible = final <= budget
-	res.Note = fmt.Sprintf("predicted pipeline cost %.4g USD per request against (1 + %g) × the predicted cost-optimal start %.4g = %.4g (C_bound %.4g), critical path %.1f ms after %d raises",
-		final, p.Bound, start, budget, B, criticalPath(p.Pipeline, times()), raises)
+	// Calibration: measure the pick with one pipeline window; if it costs
+	// more than C_bound, scale the budget by predicted/measured and raise
+	// again from the start, at most pfCalibrationRounds measurements.
+	budget := B
+	var picked backend.Config
+	var measured []string
+	var raises int
+	for round := 0; round < pfCalibrationRounds; round++ {
+		raises = raise(budget)
+		cfg := config()
+		predicted := total()
+		ev, err := env.Measure(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		measured = append(measured, fmt.Sprintf("$%.4g measured for $%.4g predicted", ev.CostUSD, predicted))
+		picked = cfg
+		if ev.Feasible {
+			res.Feasible = true
+			break
+		}
+		if ev.Failed > 0 || !(ev.CostUSD > 0) {
+			break
+		}
+		budget *= predicted / ev.CostUSD
+	}
+	res.Config = picked
+	res.Note = fmt.Sprintf("raised from the predicted cost-optimal start ($%.4g) within a budget calibrated by pipeline measurements (%s) against C_bound $%.4g; critical path %.1f ms predicted after %d raises",
+		start, strings.Join(measured, ", then "), B, criticalPath(p.Pipeline, times()), raises)
+	if !res.Feasible {
+		res.Note += "; no measured pick met the bound"
+	}
 	if skipped > 0 {
 		res.Note += fmt.Sprintf("; %d sizes dropped after failed invocations", skipped)
 	}
