@@ -220,3 +220,16 @@ func TestOnlineAfterChangeInsideRun(t *testing.T) {
 		t.Errorf("all-failed output:\n%s", out)
 	}
 }
+
+// TestTuneRequestLimit: tune --rate 1e9 would stream 3e10 requests per
+// measurement.
+func TestTuneRequestLimit(t *testing.T) {
+	_, _, err := cnav(t, "tune", "--pipeline", "face-detection", "--tuner", "random", "--rate", "1e9")
+	if err == nil || !strings.Contains(err.Error(), "--rate 1e+09 for 10m0s") || !strings.Contains(err.Error(), "6e+11 requests, above the limit of 2e+07") {
+		t.Errorf("got %v", err)
+	}
+	_, _, err = cnav(t, "tune", "--pipeline", "face-detection", "--tuner", "random", "--rate", "100", "--confirm", "1m", "--max-requests", "1000")
+	if err == nil || !strings.Contains(err.Error(), "6e+03 requests, above the limit of 1e+03") {
+		t.Errorf("got %v", err)
+	}
+}
