@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
+	"strings"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/pipeline"
@@ -37,21 +39,29 @@ type Navigator struct {
 	// Samples is the Monte-Carlo sample count per function and size
 	// (default 256).
 	Samples int
-	// Confirm is how many of the best distinct candidates are measured on the
-	// backend before answering: 0 means the default, 1; a negative value
-	// trusts the model and measures nothing. Each is one pipeline run,
-	// charged like any measurement.
-	Confirm int
 	// MemoryMargin keeps sizes at least this factor above the profiled peak
 	// memory (default 1.1): the model predicts time, not out-of-memory
 	// failures, so sizes the profile shows to be too small are excluded.
 	MemoryMargin float64
-	// Recalibrate is how many times the search reruns against a bound
-	// scaled by the measured-to-predicted cost ratio when no confirmed
-	// candidate met the bound (0: default 2; negative: never).
-	Recalibrate int
+	// Chance is the probability with which the answer should meet the cost
+	// bound (a chance constraint; default 0.95, must lie in (0, 1)). It sets
+	// the first search's bound scale from ModelError and the margin a
+	// confirmation run's measured cost must keep below C_bound given its
+	// sampling error (see confirm).
+	Chance float64
+	// ModelError is the relative standard deviation of the model's predicted
+	// mean cost (0: default 0.06; negative: none). The default is the
+	// prediction model's validation error: a mean absolute percentage error
+	// of 4.5–5 % at ≥ 512 MB (cnav model eval), which is σ ≈ 6 % for normal
+	// errors (MAPE = σ·√(2/π)).
+	ModelError float64
+	// MaxRuns is the most pipeline runs the confirmation may charge (0:
+	// default 6; negative: trust the model and measure nothing).
+	MaxRuns int
 	// Store keeps group configurations between searches (warm start).
 	Store *Store
+
+	conf Confirmation
 
 	// last is the most recent Tune's problem, profiles and search options,
 	// kept so that Research can re-plan without profiling again.
@@ -107,8 +117,18 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 		opts.Seed = p.Seed
 	}
 	n.last = &lastTune{p: p, feats: feats, opts: opts}
+	n.conf = Confirmation{Chance: n.chance()}
 	res := &tuner.Result{Tuner: n.Name(), Unit: fmt.Sprintf("profiling runs + pipeline runs of %g s", float64(env.WindowUs)/1e6)}
-	plan, err := Search(ctx, NewPartition(dag), nodes, p.CBound(), opts, n.Store)
+	search := func(nodes []NodeModel, bound float64) (*Plan, error) {
+		return Search(ctx, NewPartition(dag), nodes, bound, opts, n.Store)
+	}
+	scale := n.firstScale()
+	plan, err := search(nodes, scale*p.CBound())
+	if errors.Is(err, ErrInfeasible) && scale < 1 {
+		// The chance constraint leaves no room: the mean prediction may.
+		scale = 1
+		plan, err = search(nodes, p.CBound())
+	}
 	if errors.Is(err, ErrInfeasible) {
 		res.Note = "infeasible: no configuration is predicted to meet the bound"
 		res.Evaluations = env.Evaluations("profile")
@@ -118,17 +138,8 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 		return nil, err
 	}
 	res.Config, res.Feasible = n.config(p, plan.Config), true
-	confirm := n.Confirm
-	if confirm == 0 {
-		confirm = 1
-	} else if confirm < 0 {
-		confirm = 0
-	}
-	if confirm > 0 {
-		search := func(bound float64) (*Plan, error) {
-			return Search(ctx, NewPartition(dag), nodes, bound, opts, n.Store)
-		}
-		if err := n.confirm(ctx, p, plan, confirm, search, res); err != nil {
+	if n.maxRuns() > 0 {
+		if err := n.confirm(ctx, p, nodes, scale, plan, search, res); err != nil {
 			return nil, err
 		}
 	}
@@ -136,70 +147,340 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	return env.Finish(res), nil
 }
 
-// confirm measures the k best candidates and keeps the fastest measured one
-// that met the bound. When none did, the model under-predicted cost: the
-// worst measured-to-predicted cost ratio r recalibrates the search, which runs
-// again against C_bound / r, and its new candidates are measured in turn, up
-// to Recalibrate times. If none is ever feasible it returns the cheapest
-// measured configuration, marked infeasible.
-func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, plan *Plan, k int, search func(bound float64) (*Plan, error), res *tuner.Result) error {
-	bestMs, cheapest := math.Inf(1), math.Inf(1)
-	var bestCfg, cheapCfg = res.Config, res.Config
-	measured := map[string]bool{}
-	bound, attempts := p.CBound(), n.Recalibrate
-	if attempts == 0 {
-		attempts = 2
-	} else if attempts < 0 {
-		attempts = 0
+// Confirmation says what the last Tune's confirmation did.
+type Confirmation struct {
+	Chance float64   // the probability the chance constraint used
+	Runs   int       // pipeline runs charged
+	Scales []float64 // bound scales searched, in order
+}
+
+// Confirmation returns what the last Tune's confirmation did.
+func (n *Navigator) Confirmation() Confirmation { return n.conf }
+
+func (n *Navigator) chance() float64 {
+	if n.Chance > 0 && n.Chance < 1 {
+		return n.Chance
 	}
-	runs := 0
-	for attempt := 0; ; attempt++ {
-		ratio := 1.0
-		for i := 0; i < k && i < len(plan.Candidates); i++ {
-			c := plan.Candidates[i]
-			cfg := n.config(p, c.Config)
-			if measured[cfg.String()] {
-				continue
+	return 0.95
+}
+
+func (n *Navigator) modelError() float64 {
+	switch {
+	case n.ModelError < 0:
+		return 0
+	case n.ModelError == 0:
+		return 0.06
+	}
+	return n.ModelError
+}
+
+func (n *Navigator) maxRuns() int {
+	switch {
+	case n.MaxRuns < 0:
+		return 0
+	case n.MaxRuns == 0:
+		return 6
+	}
+	return n.MaxRuns
+}
+
+// z is the standard normal quantile of the chance.
+func (n *Navigator) z() float64 { return math.Sqrt2 * math.Erfinv(2*n.chance()-1) }
+
+// firstScale is the bound scale of the first search: the predicted mean cost
+// C must satisfy P(C·(1+ε) ≤ C_bound) ≥ Chance with ε ~ N(0, ModelError²), the
+// same ε for every function (the model's errors within one pipeline are
+// systematic rather than independent: they come from the same platform
+// effects, so the comonotone sum is the safe one), which is
+// C ≤ C_bound / (1 + z·ModelError).
+func (n *Navigator) firstScale() float64 { return 1 / (1 + n.z()*n.modelError()) }
+
+// trial is one confirmation run.
+type trial struct {
+	cfg       backend.Config
+	feasible  bool
+	latencyMs float64
+	costUSD   float64
+	predicted float64 // the plan's predicted cost
+	scale     float64
+	targetUSD float64 // the measured cost it had to stay under
+}
+
+// confirm measures the search's answers and moves the bound scale s (the
+// search runs against s·C_bound) until the measurements bracket the largest
+// feasible scale, keeping the fastest configuration measured feasible:
+//
+//   - a run is feasible when it had no failure and its measured cost m keeps
+//     below C_bound with the chance: m ≤ T = C_bound − z·se, where se is the
+//     standard error of the window's mean cost from the model's predicted
+//     per-request spread (the predicted variance of each function at its
+//     size, independent between functions and requests, over the window's
+//     requests) and the window-to-window drift floor DriftFloor;
+//   - while only feasible (or only infeasible) runs exist, the next scale is
+//     the secant step s' = T·P/(m·C_bound) that would bring the measured cost
+//     to T given the last run's measured-to-predicted cost ratio m/P, moved by
+//     at least 2 % and at most a factor 4/3 (the ratio differs between
+//     configurations: an unlimited step overshot by a factor of three on the
+//     measured platform);
+//   - once both exist, regula falsi: the scale where the measured costs of
+//     the largest feasible and the smallest infeasible scale interpolate to T,
+//     kept inside the middle 60 % of the bracket (in log scale) so that it
+//     shrinks at least as fast as every other bisection step;
+//   - a search that returns a configuration already measured costs nothing
+//     and counts as that measurement; a scale at which no configuration is
+//     predicted to fit moves halfway back towards the last searched scale.
+//
+// It stops after MaxRuns runs, when the bracket is narrower than 0.5 %, or
+// after 4·MaxRuns searches. If nothing measured was feasible it returns the
+// cheapest measured configuration, marked infeasible.
+func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, nodes []NodeModel, scale float64, plan *Plan, search func(nodes []NodeModel, bound float64) (*Plan, error), res *tuner.Result) error {
+	cb, z, maxRuns := p.CBound(), n.z(), n.maxRuns()
+	cal := newCalibration(len(nodes))
+	model := nodes
+	recal := false // the last run changed the model
+	byCfg := map[string]*trial{}
+	var trials []*trial
+	var lo, hi, last *trial // largest feasible, smallest infeasible, last measured
+	for searches := 1; ; searches++ {
+		if plan != nil {
+			n.conf.Scales = append(n.conf.Scales, scale)
+			cfg := n.config(p, plan.Config)
+			key := cfg.String()
+			t := byCfg[key]
+			if t == nil {
+				if n.conf.Runs >= maxRuns {
+					break
+				}
+				ev, err := p.Env.Measure(ctx, cfg)
+				if err != nil {
+					return err
+				}
+				n.conf.Runs++
+				se := windowSE(model, plan.Config, ev.Requests)
+				if cal.add(p, nodes, plan.Config, ev) {
+					model = cal.apply(p, nodes)
+					recal = true
+				}
+				t = &trial{cfg: cfg, latencyMs: ev.LatencyMs, costUSD: ev.CostUSD, predicted: plan.CostUSD, targetUSD: cb - z*se}
+				t.feasible = ev.Failed == 0 && ev.Requests > 0 && ev.CostUSD <= t.targetUSD
+				byCfg[key] = t
+				trials = append(trials, t)
 			}
-			measured[cfg.String()] = true
-			ev, err := p.Env.Measure(ctx, cfg)
-			if err != nil {
-				return err
+			// This scale's answer, measured now or before.
+			at := *t
+			at.scale = scale
+			if at.feasible {
+				if lo == nil || scale > lo.scale {
+					lo = &at
+				}
+			} else if hi == nil || scale < hi.scale {
+				hi = &at
 			}
-			runs++
-			if ev.Feasible && ev.LatencyMs < bestMs {
-				bestMs, bestCfg = ev.LatencyMs, cfg
-			}
-			if ev.Failed == 0 && ev.CostUSD < cheapest {
-				cheapest, cheapCfg = ev.CostUSD, cfg
-			}
-			if c.CostUSD > 0 && ev.CostUSD/c.CostUSD > ratio {
-				ratio = ev.CostUSD / c.CostUSD
-			}
+			last = &at
 		}
-		if !math.IsInf(bestMs, 1) {
-			res.Config, res.Feasible = bestCfg, true
-			if attempt > 0 {
-				res.Note = fmt.Sprintf("recalibrated the cost model %d time(s) after measured candidates exceeded the bound; %d confirmation runs", attempt, runs)
-			}
-			return nil
-		}
-		if attempt >= attempts || ratio <= 1 {
+		if n.conf.Runs >= maxRuns || searches >= 4*maxRuns || last == nil {
 			break
 		}
-		bound /= ratio
-		next, err := search(bound)
+		prev := scale
+		switch {
+		case plan == nil: // nothing fits at this scale: back towards the last one
+			scale = math.Sqrt(scale * last.scale)
+		case recal:
+			// The model now predicts what was measured: the scales of earlier
+			// runs belong to another model, and the target itself is the
+			// next bound.
+			recal, lo, hi = false, nil, nil
+			scale = last.targetUSD / cb
+		case lo != nil && hi != nil:
+			if hi.scale/lo.scale < 1.005 {
+				goto done
+			}
+			x := lo.scale
+			if hi.costUSD > lo.costUSD {
+				x = lo.scale + (lo.targetUSD-lo.costUSD)*(hi.scale-lo.scale)/(hi.costUSD-lo.costUSD)
+			}
+			l, h := math.Log(lo.scale), math.Log(hi.scale)
+			scale = math.Exp(math.Min(math.Max(math.Log(math.Max(x, 1e-9)), l+0.2*(h-l)), l+0.8*(h-l)))
+		default:
+			next := scale
+			if last.costUSD > 0 && last.predicted > 0 {
+				next = last.targetUSD * last.predicted / (last.costUSD * cb)
+			}
+			if lo != nil { // only feasible so far: go up
+				next = math.Min(math.Max(next, scale*1.02), scale*4/3)
+			} else {
+				next = math.Max(math.Min(next, scale/1.02), scale*3/4)
+			}
+			if !(next > 0) || math.IsInf(next, 0) {
+				goto done
+			}
+			scale = next
+		}
+		if math.Abs(scale/prev-1) < 1e-9 {
+			break
+		}
+		next, err := search(model, scale*cb)
 		if errors.Is(err, ErrInfeasible) {
-			break
+			plan = nil
+			continue
 		}
 		if err != nil {
 			return err
 		}
 		plan = next
 	}
-	res.Config, res.Feasible = cheapCfg, false
-	res.Note = fmt.Sprintf("none of the %d measured candidates met the bound; returning the cheapest measured", runs)
+done:
+	var best, cheap *trial
+	for _, t := range trials {
+		if t.feasible && (best == nil || t.latencyMs < best.latencyMs) {
+			best = t
+		}
+		if cheap == nil || t.costUSD < cheap.costUSD {
+			cheap = t
+		}
+	}
+	switch {
+	case best != nil:
+		res.Config, res.Feasible = best.cfg, true
+		res.Note = fmt.Sprintf("%d confirmation runs over bound scales %s; kept the fastest measured within the bound at %.0f %% chance (measured cost %.3f of C_bound)",
+			n.conf.Runs, fmtScales(n.conf.Scales), 100*n.chance(), best.costUSD/cb)
+	case cheap != nil:
+		res.Config, res.Feasible = cheap.cfg, false
+		res.Note = fmt.Sprintf("none of the %d measured configurations met the bound at %.0f %% chance; returning the cheapest measured (%.3f of C_bound)",
+			n.conf.Runs, 100*n.chance(), cheap.costUSD/cb)
+	}
 	return nil
+}
+
+// calibration corrects each function's predictions by what confirmation runs
+// measured (the per-function durations of the REPORT lines, §3.3.3's log
+// inspection): ln(measured mean / predicted mean) at each measured size,
+// interpolated linearly in log2(memory) between measured sizes and held
+// constant beyond them. One run corrects a function's level (the measured
+// platform's times differ from the model's by up to a factor of three); runs
+// at other sizes correct its slope.
+type calibration struct {
+	at [][]calPoint // per node, ascending memory
+}
+
+type calPoint struct {
+	x, lr float64 // log2(MB), ln(measured/predicted)
+	n     int
+}
+
+func newCalibration(nodes int) *calibration { return &calibration{at: make([][]calPoint, nodes)} }
+
+// add records a measurement of configuration idx; it reports whether anything
+// was learnt.
+func (c *calibration) add(p *tuner.Problem, nodes []NodeModel, idx []int, ev tuner.Evaluation) bool {
+	changed := false
+	for i, nd := range p.Pipeline.Nodes {
+		fs, ok := ev.Functions[nd.Name]
+		if !ok || nodes[i].Mean == nil || fs.Invocations-fs.Failures < 1 || !(fs.MeanMs > 0) {
+			continue
+		}
+		pm := nodes[i].Mean[idx[i]]
+		if !(pm > 0) {
+			continue
+		}
+		x, lr := math.Log2(float64(p.Grid[idx[i]])), math.Log(fs.MeanMs/pm)
+		pts := c.at[i]
+		k := sort.Search(len(pts), func(j int) bool { return pts[j].x >= x })
+		if k < len(pts) && pts[k].x == x {
+			pts[k].lr = (pts[k].lr*float64(pts[k].n) + lr) / float64(pts[k].n+1)
+			pts[k].n++
+		} else {
+			pts = append(pts, calPoint{})
+			copy(pts[k+1:], pts[k:])
+			pts[k] = calPoint{x: x, lr: lr, n: 1}
+		}
+		c.at[i] = pts
+		changed = true
+	}
+	return changed
+}
+
+// factor is the correction of node i at log2 size x.
+func (c *calibration) factor(i int, x float64) float64 {
+	pts := c.at[i]
+	switch {
+	case len(pts) == 0:
+		return 1
+	case x <= pts[0].x:
+		return math.Exp(pts[0].lr)
+	case x >= pts[len(pts)-1].x:
+		return math.Exp(pts[len(pts)-1].lr)
+	}
+	k := sort.Search(len(pts), func(j int) bool { return pts[j].x >= x })
+	a, b := pts[k-1], pts[k]
+	return math.Exp(a.lr + (b.lr-a.lr)*(x-a.x)/(b.x-a.x))
+}
+
+// apply returns the node models with times, costs and spreads corrected.
+func (c *calibration) apply(p *tuner.Problem, nodes []NodeModel) []NodeModel {
+	fee := p.Platform.Price.PerRequest
+	out := make([]NodeModel, len(nodes))
+	for i, nm := range nodes {
+		if len(c.at[i]) == 0 {
+			out[i] = nm
+			continue
+		}
+		k := float64(max(p.Pipeline.Nodes[i].Instances(p.Env.Input), 1))
+		cm := NodeModel{Samples: make([][]float64, len(nm.Samples)), Cost: make([]float64, len(nm.Cost)),
+			CostSD: make([]float64, len(nm.CostSD)), Mean: make([]float64, len(nm.Mean))}
+		for g := range nm.Samples {
+			f := c.factor(i, math.Log2(float64(p.Grid[g])))
+			xs := make([]float64, len(nm.Samples[g]))
+			for j, v := range nm.Samples[g] {
+				xs[j] = v * f
+			}
+			cm.Samples[g] = xs
+			cm.Cost[g] = nm.Cost[g]
+			if !math.IsInf(nm.Cost[g], 1) {
+				cm.Cost[g] = (nm.Cost[g]-k*fee)*f + k*fee
+			}
+			if g < len(nm.CostSD) {
+				cm.CostSD[g] = nm.CostSD[g] * f
+			}
+			if g < len(nm.Mean) {
+				cm.Mean[g] = nm.Mean[g] * f
+			}
+		}
+		out[i] = cm
+	}
+	return out
+}
+
+// DriftFloor is the relative standard deviation of a 30-s window's mean cost
+// that averaging requests does not remove (slow drift, the environment's
+// speed): measured as 1.2–1.8 % over 20 windows of the exhaustive optimum of
+// face-detection on both platforms (seeds 1–3).
+const DriftFloor = 0.015
+
+// windowSE is the standard error (USD) of the mean cost per request that a
+// window of n requests measures for the configuration idx: the predicted
+// per-request cost spread of each function at its size over n requests, and
+// DriftFloor of the predicted cost.
+func windowSE(nodes []NodeModel, idx []int, n int64) float64 {
+	var v, c float64
+	for i, nm := range nodes {
+		if nm.CostSD != nil {
+			v += nm.CostSD[idx[i]] * nm.CostSD[idx[i]]
+		}
+		c += nm.Cost[idx[i]]
+	}
+	if n > 0 {
+		v /= float64(n)
+	}
+	return math.Sqrt(v + DriftFloor*DriftFloor*c*c)
+}
+
+func fmtScales(s []float64) string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%.3f", x)
+	}
+	return "[" + strings.Join(out, " ") + "]"
 }
 
 func (n *Navigator) config(p *tuner.Problem, idx []int) backend.Config {
@@ -321,7 +602,7 @@ func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances
 			u[j] = (float64(rng.Uint64()>>11) + 0.5) / (1 << 53) // open interval (0, 1)
 		}
 		peakMB := feats[i].PeakMemoryBytes / (1 << 20)
-		nm := NodeModel{Samples: make([][]float64, len(p.Grid)), Cost: make([]float64, len(p.Grid))}
+		nm := NodeModel{Samples: make([][]float64, len(p.Grid)), Cost: make([]float64, len(p.Grid)), CostSD: make([]float64, len(p.Grid)), Mean: make([]float64, len(p.Grid))}
 		for g, mb := range p.Grid {
 			xs := make([]float64, samples)
 			if !math.IsNaN(peakMB) && float64(mb) < peakMB*margin {
@@ -360,8 +641,18 @@ func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances
 				}
 				xs[j] = t
 			}
-			nm.Samples[g] = xs
+			nm.Samples[g], nm.Mean[g] = xs, m
 			nm.Cost[g] = float64(k) * (m/1000*float64(mb)/1024*price + fee)
+			// The spread of one request's cost: the predicted variance where
+			// the prediction gives one, else from its 95th percentile as if
+			// normal; k instances add independent variances.
+			var sd float64
+			if v, ok := pred.(interface{ Var() float64 }); ok {
+				sd = math.Sqrt(math.Max(v.Var(), 0))
+			} else {
+				sd = math.Max(pred.Quantile(0.95)-m, 0) / 1.645
+			}
+			nm.CostSD[g] = math.Sqrt(float64(k)) * sd / 1000 * float64(mb) / 1024 * price
 		}
 		nodes[i] = nm
 	}

@@ -21,6 +21,13 @@ var ErrInfeasible = errors.New("navigator: no configuration is predicted to meet
 type NodeModel struct {
 	Samples [][]float64 // [grid][sample] ms
 	Cost    []float64   // [grid] USD per request
+	// CostSD is the predicted standard deviation of one request's cost at
+	// each size (nil: unknown); the confirmation uses it for the sampling
+	// error of a measured window, the search does not.
+	CostSD []float64
+	// Mean is the predicted mean time of one instance at each size (ms; nil:
+	// unknown); the confirmation compares it with measured function times.
+	Mean []float64
 }
 
 // Options tune the search. The zero value uses the defaults.

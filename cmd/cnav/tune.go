@@ -14,6 +14,7 @@ import (
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/internal/atomicfile"
+	"github.com/confignav/confignav/navigator"
 	"github.com/confignav/confignav/oracle"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
@@ -56,6 +57,10 @@ type tuneOutput struct {
 	// Observations per function, in the tuner's own unit (tuners that
 	// observe functions one by one: CharmSeeker's stage evaluations).
 	Observations map[string]int `json:"observations_per_function,omitempty"`
+	// ConfigNavigator only: pipeline runs its confirmation charged and the
+	// probability of its chance constraint.
+	ConfirmationRuns *int     `json:"confirmation_runs,omitempty"`
+	Chance           *float64 `json:"chance,omitempty"`
 }
 
 type truthJSON struct {
@@ -84,8 +89,8 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warmup := fs.Duration("warmup", -1, "requests streamed after a memory change before each measured window, charged but not observed (default: half of --window)")
 	confirm := fs.Duration("confirm", 10*time.Minute, "length of the independent run that measures the chosen configuration")
 	samples := fs.Int("samples", 256, "ground-truth samples per configuration (oracle)")
-	maxRequests := fs.Float64("max-requests", defaultMaxRequests, "refuse a run expected to make more requests than this (--rate × the longest run)")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
+	chance := fs.Float64("chance", 0.95, "navigator: probability with which the answer must meet the cost bound")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -101,13 +106,6 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !(*rate > 0) || *window <= 0 || *confirm <= 0 || *samples < 1 {
 		return usagef("tune: --rate, --window, --confirm and --samples must be positive")
 	}
-	// The longest single run the command streams: a measurement with its
-	// warm-up, or the confirmation.
-	longest := max(time.Duration(warmupUs(*warmup, *window))*time.Microsecond+*window, *confirm)
-	if n := *rate * longest.Seconds(); math.IsInf(*rate, 0) || n > *maxRequests {
-		return usagef("tune: --rate %g for %v (the longest run: --window plus warm-up, or --confirm) is about %.3g requests, above the limit of %.3g (raise it with --max-requests if you mean it)",
-			*rate, longest, n, *maxRequests)
-	}
 	plat, dag, err := loadSetup(*platFile, *pipeName, stderr)
 	if err != nil {
 		return err
@@ -117,9 +115,16 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cmin := prob.CMin
+	if !(*chance > 0 && *chance < 1) {
+		return usagef("tune: --chance %v: want a probability strictly between 0 and 1", *chance)
+	}
 	tn, err := newTuner(*tunerName, orc, *modelFile, plat)
 	if err != nil {
 		return err
+	}
+	nav, _ := tn.(*navigator.Navigator)
+	if nav != nil {
+		nav.Chance = *chance
 	}
 	res, err := tn.Tune(ctx, prob)
 	if err != nil {
@@ -130,6 +135,10 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		Evaluations: res.Evaluations, Unit: res.Unit, SearchSeconds: res.SearchSeconds,
 		MeasureSeconds: res.MeasureSeconds, ProfileSeconds: res.ProfileSeconds, ComputeSeconds: res.ComputeSeconds,
 		SearchUSD: res.SearchUSD, CMin: cmin, CBound: prob.CBound(), Note: res.Note, Observations: res.Observations,
+	}
+	if nav != nil {
+		c := nav.Confirmation()
+		out.ConfirmationRuns, out.Chance = &c.Runs, &c.Chance
 	}
 	if res.Config != nil {
 		// Measure the pick afresh: an independent simulator seed, a long run.

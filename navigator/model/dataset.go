@@ -70,6 +70,7 @@ type Dataset struct {
 	Platform  string          `json:"platform"`             // the platform profile's name
 	PlatformH string          `json:"platform_fingerprint"` // Fingerprint of the profile measured on
 	Grid      []int           `json:"grid_mb"`
+	CPU       CPU             `json:"cpu"` // the platform's CPU allocation rule (model inputs)
 	Samples   int             `json:"samples"`
 	Seed      uint64          `json:"seed"`
 	Functions []FunctionStats `json:"functions"`
@@ -141,7 +142,7 @@ func MeasureFunctions(ctx context.Context, plat *platform.Profile, fns []Functio
 	if samples <= 0 {
 		samples = DefaultSamples
 	}
-	ds := &Dataset{Platform: plat.Name, PlatformH: Fingerprint(plat), Grid: plat.Grid(), Samples: samples, Seed: seed,
+	ds := &Dataset{Platform: plat.Name, PlatformH: Fingerprint(plat), Grid: plat.Grid(), CPU: CPUOf(plat), Samples: samples, Seed: seed,
 		Functions: make([]FunctionStats, len(fns))}
 	seen := map[string]bool{}
 	for _, f := range fns {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/confignav/confignav/backend"
+	"github.com/confignav/confignav/platform"
 )
 
 // feature is one input of the networks taken from the profiled features.
@@ -36,8 +37,39 @@ var features = []feature{
 }
 
 // memoryInputs are the inputs that follow the features: the memory size and
-// its ratio to the profiled peak memory (see inputVector).
-var memoryInputs = []string{"log2_memory_mb", "log2_memory_over_peak"}
+// its ratio to the profiled peak memory, then the CPU allocation at that size
+// on the platform (see inputVector).
+var memoryInputs = []string{"log2_memory_mb", "log2_memory_over_peak",
+	"log2_vcpu_share", "log2_serial_share", "log2_visible_cores", "log2_parallel_cpus"}
+
+// CPU is the platform's CPU allocation rule that the model's CPU inputs are
+// computed from: the share of memory/MBPerVCPU vCPUs (at most MaxVCPU),
+// each Speed times an x86 vCPU (the platform's arm64 speed on arm64), and the
+// visible cores by memory size. It is read from the platform profile the model
+// is measured on or loaded for, never a constant of this package.
+type CPU struct {
+	platform.CPU
+	Speed float64 `json:"speed"`
+}
+
+// CPUOf is the CPU allocation rule of a platform profile.
+func CPUOf(p *platform.Profile) CPU {
+	speed := 1.0
+	if p.Arch == "arm64" && p.Price.ArmSpeedRelative > 0 {
+		speed = p.Price.ArmSpeedRelative
+	}
+	return CPU{CPU: p.CPU, Speed: speed}
+}
+
+// alloc is the CPU a function with k threads gets at mb: its vCPU share c,
+// the visible cores V, and the CPUs its parallel section can use,
+// min(c, k, V) (a CFS quota of c shared by k threads on V cores).
+func (c *CPU) alloc(mb int, threads float64) (share, cores, parallel float64) {
+	p := platform.Profile{CPU: c.CPU}
+	share = p.VCPU(mb) * c.Speed
+	cores = float64(p.VisibleCores(mb))
+	return share, cores, math.Min(share, math.Min(math.Max(threads, 1), cores))
+}
 
 // FeatureNames lists the features of FeatureVector, in its order.
 func FeatureNames() []string {
@@ -83,13 +115,18 @@ func featureVector(f *backend.Features, v []float64) error {
 }
 
 // inputVector is the full network input before standardisation: the feature
-// vector, log2 of the memory size, and log2 of memory over the profiled peak
+// vector, log2 of the memory size, log2 of memory over the profiled peak
 // memory (how close the size is to the working set, where memory pressure and
-// out-of-memory happen; clamped to [−4, 10]).
-func inputVector(fv []float64, peakBytes float64, mb int, out []float64) []float64 {
+// out-of-memory happen; clamped to [−4, 10]), and the CPU allocation at mb
+// (see the package doc): log2 of the vCPU share c, of the serial share
+// min(c, 1), of the visible cores V and of the CPUs the profiled threads can
+// use, min(c, threads, V).
+func inputVector(fv []float64, f *backend.Features, cpu *CPU, mb int, out []float64) []float64 {
 	out = append(out[:0], fv...)
-	ratio := float64(mb) * (1 << 20) / math.Max(peakBytes, 1)
-	out = append(out, math.Log2(float64(mb)), math.Min(10, math.Max(-4, math.Log2(ratio))))
+	ratio := float64(mb) * (1 << 20) / math.Max(f.PeakMemoryBytes, 1)
+	share, cores, par := cpu.alloc(mb, f.Threads)
+	out = append(out, math.Log2(float64(mb)), math.Min(10, math.Max(-4, math.Log2(ratio))),
+		math.Log2(share), math.Log2(math.Min(share, 1)), math.Log2(cores), math.Log2(par))
 	return out
 }
 

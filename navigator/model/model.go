@@ -48,6 +48,7 @@ const (
 // use.
 type Model struct {
 	p    payload
+	cpu  CPU       // the platform's CPU allocation rule (inputs)
 	pool sync.Pool // *scratch
 }
 
@@ -155,7 +156,7 @@ func (m *Model) predict(f *backend.Features, mb int, checkOOM bool) (mean, p95, 
 	if checkOOM && f.PeakMemoryBytes > float64(mb)*(1<<20) {
 		return 0, 0, 0, fmt.Errorf("%w at %d MB: profiled peak memory is %.0f MB", ErrOutOfMemory, mb, f.PeakMemoryBytes/(1<<20))
 	}
-	s.x = inputVector(s.fv, f.PeakMemoryBytes, mb, s.x)
+	s.x = inputVector(s.fv, f, &m.cpu, mb, s.x)
 	for i := range s.x {
 		s.x[i] = (s.x[i] - m.p.InputMean[i]) / m.p.InputStd[i]
 	}
@@ -249,6 +250,7 @@ func Load(r io.Reader, plat *platform.Profile) (*Model, error) {
 	if fp := Fingerprint(plat); fp != m.p.Fingerprint {
 		return nil, fmt.Errorf("%w: trained on %q (%s), given %q (%s)", ErrPlatform, m.p.Platform, short(m.p.Fingerprint), plat.Name, short(fp))
 	}
+	m.cpu = CPUOf(plat)
 	m.init()
 	return m, nil
 }

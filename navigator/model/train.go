@@ -129,6 +129,9 @@ func Train(ds *Dataset, opts TrainOptions) (*Model, error) {
 	if len(ds.Grid) == 0 {
 		return nil, errors.New("model: train: dataset has no memory grid")
 	}
+	if !(ds.CPU.MBPerVCPU > 0) || !(ds.CPU.Speed > 0) || len(ds.CPU.VisibleCores) == 0 {
+		return nil, errors.New("model: train: dataset has no CPU allocation rule (measure it again with this build)")
+	}
 	n := len(ds.Functions)
 	if n < 5 {
 		return nil, fmt.Errorf("model: train: %d functions, need at least 5 for the split", n)
@@ -166,7 +169,7 @@ func Train(ds *Dataset, opts TrainOptions) (*Model, error) {
 				if !(p.MeanMs > 0) || !(p.P95Ms > 0) || math.IsInf(p.MeanMs, 0) || math.IsInf(p.P95Ms, 0) || math.IsNaN(p.VarMs2) || math.IsInf(p.VarMs2, 0) {
 					return t, v, fmt.Errorf("model: train: function %q at %d MB: statistics %v, %v, %v are not positive finite numbers", f.Name, p.MemoryMB, p.MeanMs, p.P95Ms, p.VarMs2)
 				}
-				x = inputVector(fv, f.Features.PeakMemoryBytes, p.MemoryMB, x)
+				x = inputVector(fv, &f.Features, &ds.CPU, p.MemoryMB, x)
 				lw := lnWallMs(&f.Features)
 				t.add(x, math.Log(p.MeanMs)-lw, math.Log(p.P95Ms)-lw)
 				v.add(x, math.Log(math.Max(p.VarMs2, 1e-12*p.MeanMs*p.MeanMs))-2*lw)
@@ -194,7 +197,7 @@ func Train(ds *Dataset, opts TrainOptions) (*Model, error) {
 	vMean, vStd := standardise(trV.y, 1)
 	apply(stV.y, 1, vMean, vStd)
 
-	m := &Model{p: payload{
+	m := &Model{cpu: ds.CPU, p: payload{
 		Platform: ds.Platform, Fingerprint: ds.PlatformH, MinMB: slices.Min(ds.Grid), MaxMB: slices.Max(ds.Grid),
 		Inputs: inputNames(), Activation: "elu", InputMean: inMean, InputStd: inStd,
 	}}
