@@ -89,6 +89,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	warmup := fs.Duration("warmup", -1, "requests streamed after a memory change before each measured window, charged but not observed (default: half of --window)")
 	confirm := fs.Duration("confirm", 10*time.Minute, "length of the independent run that measures the chosen configuration")
 	samples := fs.Int("samples", 256, "ground-truth samples per configuration (oracle)")
+	maxRequests := fs.Float64("max-requests", defaultMaxRequests, "refuse a run expected to make more requests than this (--rate × the longest run)")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
 	chance := fs.Float64("chance", 0.95, "navigator: probability with which the answer must meet the cost bound")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -105,6 +106,13 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if !(*rate > 0) || *window <= 0 || *confirm <= 0 || *samples < 1 {
 		return usagef("tune: --rate, --window, --confirm and --samples must be positive")
+	}
+	// The longest single run the command streams: a measurement with its
+	// warm-up, or the confirmation.
+	longest := max(time.Duration(warmupUs(*warmup, *window))*time.Microsecond+*window, *confirm)
+	if n := *rate * longest.Seconds(); math.IsInf(*rate, 0) || n > *maxRequests {
+		return usagef("tune: --rate %g for %v (the longest run: --window plus warm-up, or --confirm) is about %.3g requests, above the limit of %.3g (raise it with --max-requests if you mean it)",
+			*rate, longest, n, *maxRequests)
 	}
 	plat, dag, err := loadSetup(*platFile, *pipeName, stderr)
 	if err != nil {
