@@ -138,3 +138,16 @@ func TestComparisonSectionsGolden(t *testing.T) {
 	}
 	golden(t, "comparisons-report.md", out)
 }
+
+// The Wilson interval against closed forms: for k = 0 its upper end is
+// z²/(n + z²); for k = n/2 it is symmetric about ½.
+func TestWilson(t *testing.T) {
+	const z2 = 1.959963984540054 * 1.959963984540054
+	if lo, hi := wilson(0, 12); lo != 0 || math.Abs(hi-z2/(12+z2)) > 1e-12 {
+		t.Fatalf("0/12: [%v, %v], want [0, %v]", lo, hi, z2/(12+z2))
+	}
+	if lo, hi := wilson(5, 10); math.Abs(lo+hi-1) > 1e-12 || !(lo > 0.18 && lo < 0.19) {
+		// 5/10: [0.1871, 0.8129] (Newcombe 1998, Table I method 3).
+		t.Fatalf("5/10: [%v, %v]", lo, hi)
+	}
+}
