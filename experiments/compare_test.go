@@ -146,8 +146,8 @@ func TestWilson(t *testing.T) {
 	if lo, hi := wilson(0, 12); lo != 0 || math.Abs(hi-z2/(12+z2)) > 1e-12 {
 		t.Fatalf("0/12: [%v, %v], want [0, %v]", lo, hi, z2/(12+z2))
 	}
-	if lo, hi := wilson(5, 10); math.Abs(lo+hi-1) > 1e-12 || !(lo > 0.18 && lo < 0.19) {
-		// 5/10: [0.1871, 0.8129] (Newcombe 1998, Table I method 3).
-		t.Fatalf("5/10: [%v, %v]", lo, hi)
+	// 5/10: centre ½, half-width z/(1+z²/n)·√(¼/n + z²/(4n²)) = 0.26341.
+	if lo, hi := wilson(5, 10); math.Abs(lo+hi-1) > 1e-12 || math.Abs((hi-lo)/2-0.26341) > 1e-5 {
+		t.Fatalf("5/10: [%v, %v], want ½ ± 0.26341", lo, hi)
 	}
 }
