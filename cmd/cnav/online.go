@@ -151,7 +151,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		changeAt = append(changeAt, c.At)
 	}
 	slices.Sort(changeAt) // online.Run measures the after-change summary from the last
-	bar := newProgress(stderr, dur.Microseconds(), "online "+dag.Name)
+	bar := newVirtualProgress(stderr, dur, "online "+dag.Name)
 	s.Progress = bar.set
 	res, err := online.Run(ctx, online.Options{Backend: s, Store: online.NewMemoryStore(s), DAG: dag, Controller: ctl,
 		Workload: backend.Workload{Source: src, Duration: dur.Microseconds()}, WindowUs: windowFlag.Microseconds(),

@@ -113,7 +113,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		defer w.Abort()
 		sink = w
 	}
-	bar := newProgress(stderr, dur.Microseconds(), "simulating "+dag.Name)
+	bar := newVirtualProgress(stderr, dur, "simulating "+dag.Name)
 	s.Progress = bar.set
 	wallStart := time.Now()
 	st, err := s.Run(ctx, backend.Workload{Source: src, Duration: dur.Microseconds()}, sink)
