@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"text/tabwriter"
 )
 
 // ReadSummary reads a summary.json.
@@ -54,8 +55,15 @@ func checkedKeys(s *Summary) []string {
 // tolerance of the reference value, and every gated headline of the run
 // must have a reference value (a new or renamed headline fails as NOREF
 // until the reference is regenerated, rather than passing unchecked). It
-// writes one line per headline and returns the number of failures.
+// writes a table, one line per headline, and returns the number of failures.
+//
+// The gate column says whether the run matches our own reference (match,
+// DRIFT, MISSING, NOREF); the paper column, separately, whether the run
+// agrees with the paper (PaperVerdict): a number can match our reference
+// and still disagree with the paper.
 func Check(w io.Writer, run, ref *Summary) int {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "gate\texperiment\theadline\treference\trun\ttolerance\tpaper\trun vs paper")
 	fails := 0
 	for _, exp := range checkedKeys(ref) {
 		got := map[string]Headline{}
@@ -67,19 +75,22 @@ func Check(w io.Writer, run, ref *Summary) int {
 				continue
 			}
 			h, ok := got[want.Name]
-			status := "ok"
+			status := "match"
 			switch {
 			case !ok:
 				status = "MISSING"
+				h = Headline{Name: want.Name, Paper: want.Paper, Ours: math.NaN(), Low: math.NaN(), High: math.NaN(), Unit: want.Unit}
 			case math.IsNaN(h.Ours) != math.IsNaN(want.Ours):
-				status = "FAIL"
+				status = "DRIFT"
 			case !math.IsNaN(h.Ours) && math.Abs(h.Ours-want.Ours) > want.Tolerance:
-				status = "FAIL"
+				status = "DRIFT"
 			}
-			if status != "ok" {
+			if status != "match" {
 				fails++
 			}
-			fmt.Fprintf(w, "%-7s %-8s %-60s reference %10.3f  run %10.3f  tolerance ±%g %s\n", status, exp, want.Name, want.Ours, h.Ours, want.Tolerance, want.Unit)
+			_, verdict := PaperVerdict(h)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t±%s\t%s\t%s\n", status, exp, want.Name, checkNum(want.Ours, want.Unit),
+				checkNum(h.Ours, want.Unit), checkNum(want.Tolerance, want.Unit), checkNum(h.Paper, want.Unit), verdict)
 		}
 	}
 	// Gated headlines of the run that the reference does not have.
@@ -94,11 +105,57 @@ func Check(w io.Writer, run, ref *Summary) int {
 				continue
 			}
 			noref++
-			fmt.Fprintf(w, "%-7s %-8s %-60s reference          –  run %10.3f  tolerance ±%g %s\n", "NOREF", exp, h.Name, h.Ours, h.Tolerance, h.Unit)
+			_, verdict := PaperVerdict(h)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t±%s\t%s\t%s\n", "NOREF", exp, h.Name, "–", checkNum(h.Ours, h.Unit),
+				checkNum(h.Tolerance, h.Unit), checkNum(h.Paper, h.Unit), verdict)
 		}
 	}
+	tw.Flush()
+	fmt.Fprintln(w, "gate: match = within the tolerance of our reference (results/reference), which says nothing about the paper; "+
+		"DRIFT = moved beyond it; MISSING = not in the run; NOREF = not in the reference.")
+	fmt.Fprintln(w, "run vs paper: agrees = the paper's number lies within the run's 95 % CI, or within the gate's tolerance of the run's number.")
 	if noref > 0 {
 		fmt.Fprintf(w, "check: %d gated headline numbers of the run are not in the reference (new or renamed): regenerate the reference to gate them\n", noref)
 	}
 	return fails + noref
+}
+
+// PaperVerdict says whether a headline of ours agrees with the paper's
+// number: it agrees when the paper's number lies within our 95 % confidence
+// interval, or within the gate's tolerance of our number (the run-to-run
+// movement we accept, and the only band a number without an interval has).
+// ok is false when it disagrees or either number is missing.
+func PaperVerdict(h Headline) (ok bool, text string) {
+	switch {
+	case math.IsNaN(h.Paper):
+		return false, "no paper number"
+	case math.IsNaN(h.Ours):
+		return false, "no number of ours"
+	case !math.IsNaN(h.Low) && !math.IsNaN(h.High) && h.Low <= h.Paper && h.Paper <= h.High:
+		return true, "agrees (paper within our 95 % CI)"
+	case h.Tolerance > 0 && math.Abs(h.Ours-h.Paper) <= h.Tolerance:
+		return true, "agrees (paper within the tolerance)"
+	}
+	unit := unitOrNone(h.Unit)
+	if unit == "%" {
+		unit = "pp" // a difference of percentages
+	}
+	return false, fmt.Sprintf("DISAGREES (ours − paper = %+.2f %s)", h.Ours-h.Paper, unit)
+}
+
+// checkNum formats a number with its unit ("–" when missing).
+func checkNum(v float64, unit string) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f %s", v, unitOrNone(unit))
+}
+
+// unitOrNone is a headline's unit, or a word saying it has none, so that no
+// number in check's output stands without one.
+func unitOrNone(unit string) string {
+	if unit == "" {
+		return "(no unit)"
+	}
+	return unit
 }
