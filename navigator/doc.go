@@ -44,9 +44,14 @@
 //     fan-out counts without profiling; ResearchPipeline re-plans for a
 //     pipeline with functions added or removed, profiling only the new ones.
 //     Both run one allocation round and search around the stored group
-//     configurations (Options.Radius 4, local search instead of BO): about
-//     55 ms (face-beautification) and 16 ms (face-detection plus one
-//     function), against the paper's 100 ms.
+//     configurations (Options.Radius 4, widened 8, 16, … until something
+//     fits, instead of jumping to the whole grid; local search instead of
+//     BO), reuse the Tune's predictions (memoised per function and size) and
+//     draw 64 Monte-Carlo samples instead of 256 (on face-beautification with
+//     1–5 faces the answer is the same but for one function one grid step
+//     away at 2 faces): about 2.3 ms (BenchmarkResearch, face-beautification,
+//     was 55 ms) and 8 ms (BenchmarkResearchAddedFunction), measured on a
+//     shared 2-core machine, against the paper's 100 ms.
 //
 // The prediction model lives in navigator/model (its doc says why it is
 // written by hand on gonum).

@@ -61,7 +61,8 @@ type Navigator struct {
 	// Store keeps group configurations between searches (warm start).
 	Store *Store
 
-	conf Confirmation
+	conf  Confirmation
+	preds map[predKey]predEntry // memoised predictions
 
 	// last is the most recent Tune's problem, profiles and search options,
 	// kept so that Research can re-plan without profiling again.
@@ -563,7 +564,7 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 		}
 		feats[i] = f
 	}
-	nodes, err := n.models(p, feats, nil)
+	nodes, err := n.models(p, feats, func(nd *pipeline.Node) int { return nd.Instances(p.Env.Input) })
 	if err != nil {
 		return nil, err
 	}
@@ -577,15 +578,51 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 	return n.config(p, plan.Config), nil
 }
 
+// researchSamples is the Monte-Carlo sample count of a re-search (Research):
+// a quarter of the default, which keeps the re-plan after a fan-out change
+// under 10 ms (BenchmarkResearch) and, on face-beautification with 1–5 faces,
+// its answer within one grid step of the full count's.
+const researchSamples = 64
+
+// predict is the Predictor's answer, memoised per (function, features, size):
+// a re-search predicts the same functions again.
+func (n *Navigator) predict(f backend.Features, name string, mb int) (Prediction, error) {
+	key := predKey{name: name, mb: mb, wall: f.WallSeconds, instr: f.Instructions, peak: f.PeakMemoryBytes}
+	if e, ok := n.preds[key]; ok {
+		return e.pred, e.err
+	}
+	pred, err := n.Predictor.Predict(f, mb)
+	if n.preds == nil {
+		n.preds = map[predKey]predEntry{}
+	}
+	n.preds[key] = predEntry{pred, err}
+	return pred, err
+}
+
+type predKey struct {
+	name              string
+	mb                int
+	wall, instr, peak float64
+}
+
+type predEntry struct {
+	pred Prediction
+	err  error
+}
+
 // models builds the node models; instances (nil: from the environment's
 // clip) gives each node's fan-out count.
 func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances func(*pipeline.Node) int) ([]NodeModel, error) {
+	research := instances != nil
 	if instances == nil {
 		instances = func(nd *pipeline.Node) int { return nd.Instances(p.Env.Input) }
 	}
 	samples := n.Samples
 	if samples <= 0 {
 		samples = 256
+	}
+	if research {
+		samples = min(samples, researchSamples)
 	}
 	margin := n.MemoryMargin
 	if margin == 0 {
@@ -612,7 +649,7 @@ func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances
 				nm.Samples[g], nm.Cost[g] = xs, math.Inf(1)
 				continue
 			}
-			pred, err := n.Predictor.Predict(feats[i], mb)
+			pred, err := n.predict(feats[i], nd.Name, mb)
 			if errors.Is(err, ErrOutOfMemory) {
 				for j := range xs {
 					xs[j] = math.Inf(1)

@@ -501,10 +501,15 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 			lo[k], hi[k] = 0, s.grid-1
 		}
 		if start := s.stored(key, budget, free); start != nil && s.opt.Radius > 0 {
-			for k := range free {
-				lo[k], hi[k] = max(0, start[k]-s.opt.Radius), min(s.grid-1, start[k]+s.opt.Radius)
+			// Widen the box around the stored configuration until something
+			// fits (a changed fan-out moves the budget's reach): radius r,
+			// 2r, 4r, … before the whole grid.
+			for r := s.opt.Radius; idx == nil && r < s.grid; r *= 2 {
+				for k := range free {
+					lo[k], hi[k] = max(0, start[k]-r), min(s.grid-1, start[k]+r)
+				}
+				idx = s.exhaustive(free, minCost, budget-fixedCost, lo, hi, eval)
 			}
-			idx = s.exhaustive(free, minCost, budget-fixedCost, lo, hi, eval)
 			for k := range free {
 				lo[k], hi[k] = 0, s.grid-1
 			}
