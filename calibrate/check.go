@@ -33,7 +33,7 @@ type CheckReport struct {
 	MedianAbsErrorGE512 *float64 `json:"median_abs_error_ge_512"`
 	// MedianAbsErrorLE256 is over rows at 128–256 MB, the small quotas (null: none).
 	MedianAbsErrorLE256 *float64 `json:"median_abs_error_le_256"`
-	Platform            string  `json:"platform"`
+	Platform            string   `json:"platform"`
 	// Simulated is what simulated_ms means.
 	Simulated string `json:"simulated"`
 }

@@ -32,6 +32,7 @@ type Params struct {
 	CPUMsBase        float64 `json:"cpu_ms_base_clip"`  // CPU work at 1 vCPU on the base clip
 	ParallelFraction float64 `json:"parallel_fraction"` // share of the work that runs on every core
 	OverheadMs       float64 `json:"overhead_ms"`       // memory-independent time per invocation
+	FixedCPUMs       float64 `json:"fixed_cpu_ms"`      // input-independent serial CPU work at 1 vCPU
 	QuotaCoef        float64 `json:"small_quota_coef"`
 	QuotaExp         float64 `json:"small_quota_exp"`
 	PixelsExp        float64 `json:"pixels_exp"` // work ∝ pixels^PixelsExp
@@ -54,7 +55,7 @@ type Result struct {
 	// (robust): the run-to-run variability of the measured function.
 	Spread float64 `json:"spread"`
 	// RMSLog is the root mean square of log(measured/fitted) medians.
-	RMSLog float64 `json:"rms_log_error"`
+	RMSLog float64  `json:"rms_log_error"`
 	Notes  []string `json:"notes,omitempty"`
 }
 
@@ -106,13 +107,16 @@ func Fit(m Measurement, o Options) (Result, error) {
 		res.Notes = append(res.Notes, "no clip with other frames: work assumed proportional to frames (exponent 1)")
 	}
 
-	// x = [log W, logit p, log F, log a, b, α, β]
+	// x = [log W, logit p, log F, logit a/amax, b, α, β, log fixed CPU]
 	build := func(x []float64) (fnmodel.Profile, Params) {
 		pr := Params{
 			CPUMsBase: math.Exp(x[0]), ParallelFraction: sigmoid(x[1]), OverheadMs: math.Exp(x[2]),
 			QuotaCoef: maxQuotaCoef * sigmoid(x[3]), QuotaExp: 4 * sigmoid(x[4]), PixelsExp: 1, FramesExp: 1,
 			PixelsFitted: pixelsVary, FramesFitted: framesVary, WSPixelsExp: wsPx, WSFramesExp: wsFr,
 			OutPixelsExp: outPx, OutFramesExp: outFr,
+		}
+		if pixelsVary || framesVary {
+			pr.FixedCPUMs = math.Exp(x[7])
 		}
 		if pixelsVary {
 			pr.PixelsExp = maxExp * sigmoid(x[5])
@@ -141,7 +145,7 @@ func Fit(m Measurement, o Options) (Result, error) {
 	var bestX []float64
 	for _, p0 := range []float64{0.2, 0.6, 0.9} {
 		for _, b0 := range []float64{-1, 1} {
-			x0 := []float64{w0, logit(p0), math.Log(1), logit(1e-3 / maxQuotaCoef), b0, logit(1.0 / maxExp), logit(1.0 / maxExp)}
+			x0 := []float64{w0, logit(p0), math.Log(1), logit(1e-3 / maxQuotaCoef), b0, logit(1.0 / maxExp), logit(1.0 / maxExp), math.Log(1)}
 			r, err := optimize.Minimize(optimize.Problem{Func: loss}, x0,
 				&optimize.Settings{MajorIterations: 4000, FuncEvaluations: 20000}, &optimize.NelderMead{})
 			if err != nil && r == nil {
@@ -184,7 +188,7 @@ func profileFrom(m Measurement, pr Params, baselineMB float64) fnmodel.Profile {
 		CPUMs: pr.CPUMsBase / f.Work, ParallelFraction: pr.ParallelFraction, Threads: coresOf(base), AutoThreads: true,
 		SmallQuota:   fnmodel.QuotaSlowdown{Coef: pr.QuotaCoef, Exp: pr.QuotaExp},
 		WorkingSetMB: ws / f.WorkingSet, BaseMemoryMB: baselineMB,
-		OverheadMs: pr.OverheadMs, OutputMB: out / f.Output,
+		OverheadMs: pr.OverheadMs, FixedCPUMs: pr.FixedCPUMs, OutputMB: out / f.Output,
 		Scale: scale,
 	}
 }
@@ -238,7 +242,8 @@ func startWork(c Clip) float64 {
 }
 
 // fitGrowth fits v(clip) ∝ pixels^γ · frames^δ over the clips by least
-// squares in logs (pixels as the function sees them, see Structure); an
+// squares in logs (pixels as the function sees them, see Structure: hd's
+// upscaled frames, or the clip's own when it passes them through); an
 // exponent without a clip that varies it is 0 (no growth assumed), fitted
 // ones are kept in [0, 2].
 func fitGrowth(clips []Clip, structure fnmodel.Scale, v func(Clip) float64) (gamma, delta float64) {
@@ -250,10 +255,7 @@ func fitGrowth(clips []Clip, structure fnmodel.Scale, v func(Clip) float64) (gam
 	var rows [][3]float64
 	var ys []float64
 	for _, c := range clips {
-		px, pass := structure.EffectivePixels(c.Input)
-		if pass {
-			continue // hd's pass-through output is its input, not its work
-		}
+		px, _ := structure.EffectivePixels(c.Input) // a pass-through reads and writes the clip's own frames
 		rows = append(rows, [3]float64{1, math.Log(px / bpx), math.Log(c.Input.Frames() / b.Frames())})
 		ys = append(ys, math.Log(math.Max(v(c), 1e-4)))
 	}

@@ -15,15 +15,17 @@ import (
 )
 
 // synthetic measures a known profile on a 2-core machine the way cnav
-// measure does (CPU quota = memory/1,769 capped at 2), with log-normal noise.
+// measure --reference does (the clips and sizes of measure.ReferenceClips;
+// CPU quota = memory/1,769 capped at 2), with log-normal noise.
 func synthetic(t *testing.T, truth fnmodel.Profile, sigma float64, seed uint64) Measurement {
 	t.Helper()
 	plat := platform.Default()
 	rng := rand.New(rand.NewPCG(seed, 1))
 	base := video.Input{Width: 640, Height: 360, FPS: 30, Seconds: 1, Motion: 0.5, Faces: 2, ID: -1}
-	hi, long := base, base
+	hi, long, paper := base, base, base
 	hi.Width, hi.Height = 1280, 720
 	long.Seconds = 3
+	paper.Width, paper.Height, paper.Seconds = 1920, 1080, 5
 	clip := func(name string, in video.Input, sizes []int) Clip {
 		c := Clip{Name: name, Input: in, PeakRSSMB: truth.BaseMemoryMB + truth.WorkingSetMB*truth.Scale.Factors(in).WorkingSet,
 			OutputMB: truth.OutputMB * truth.Scale.Factors(in).Output}
@@ -41,12 +43,13 @@ func synthetic(t *testing.T, truth fnmodel.Profile, sigma float64, seed uint64) 
 		clip("", base, []int{128, 256, 512, 1024, 1536, 2048, 2560, 3072, 3584, 4096}),
 		clip("720p-1s", hi, []int{1024, 2048, 3072}),
 		clip("360p-3s", long, []int{1024, 2048, 3072}),
+		clip("1080p-5s", paper, []int{1536, 3072}),
 	}}
 }
 
 // The fit recovers a known profile from noisy measurements: what it is for.
 func TestFitRecoversKnownProfile(t *testing.T) {
-	truth := fnmodel.Profile{Runtime: "go", CPUMs: 20000, ParallelFraction: 0.8, Threads: 2, AutoThreads: true,
+	truth := fnmodel.Profile{Runtime: "go", CPUMs: 20000, FixedCPUMs: 150, ParallelFraction: 0.8, Threads: 2, AutoThreads: true,
 		OverheadMs: 40, SmallQuota: fnmodel.QuotaSlowdown{Coef: 0.05, Exp: 1.5},
 		WorkingSetMB: 300, BaseMemoryMB: 14, OutputMB: 20,
 		Scale: fnmodel.Scale{Pixels: 0.9, Frames: 1, WorkingSetPixels: 0.5, WorkingSetFrames: 0.2, OutputPixels: 1, OutputFrames: 1}}
@@ -74,12 +77,11 @@ func TestFitRecoversKnownProfile(t *testing.T) {
 	if r.RMSLog > 0.05 {
 		t.Errorf("rms log error %.3f on 3 %% noise", r.RMSLog)
 	}
-	// And the fitted profile predicts the truth at the paper's clip (45× the
-	// base clip's pixels × frames, beyond every measured clip) and on Lambda
-	// (three visible cores at 4,096 MB): an exponent 3 % off moves the
-	// extrapolation by 9^0.03 · 5^0.03 ≈ 12 %, so 8 % above one vCPU's
-	// worth of quota; below it the small-quota term's coefficient and
-	// exponent trade off over three sizes, so 15 % at 256 MB.
+	// And the fitted profile predicts the truth at the paper's clip (measured
+	// at two sizes only) and on Lambda (three visible cores at 4,096 MB,
+	// beyond the 2-core machine): 8 % above one vCPU's worth of quota; below
+	// it the small-quota term's coefficient and exponent trade off over three
+	// sizes, so 15 % at 256 MB.
 	plat := platform.Default()
 	for _, tc := range []struct {
 		mb  int

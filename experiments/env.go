@@ -3,6 +3,7 @@ package experiments
 import (
 	"sync"
 
+	"github.com/confignav/confignav/calibrate"
 	"github.com/confignav/confignav/fnmodel"
 	"github.com/confignav/confignav/navigator/model"
 	"github.com/confignav/confignav/pipeline"
@@ -20,6 +21,9 @@ type Env struct {
 	// Measured are the measured tables of the measured platform, by function
 	// (nil: the measured experiment's cells fail and say so).
 	Measured map[string]*fnmodel.Table
+	// Calibration are the same measurements with their extra clips, as cnav
+	// calibrate reads them (nil: the calibration section is left out).
+	Calibration []calibrate.Measurement
 
 	// onMeasured makes every pipeline of this environment table-driven
 	// where Measured has a table (the measured copies of cells).

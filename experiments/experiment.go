@@ -119,12 +119,12 @@ func register(e Experiment) { registry[e.Name()] = e }
 // modelOnly are the experiments that have no measured-platform copy: the
 // prediction model's error is measured on the modelled platform it was
 // trained on, and "measured" is the measured platform's own section.
-var modelOnly = map[string]bool{"fig8": true, "table5": true, "measured": true}
+var modelOnly = map[string]bool{"fig8": true, "table5": true, "measured": true, "calibration": true}
 
 // needsTables are the experiments planned only with a measured platform;
 // needsModel only with a prediction model.
 var (
-	needsTables = map[string]bool{"measured": true}
+	needsTables = map[string]bool{"measured": true, "calibration": true}
 	needsModel  = map[string]bool{"fig8": true, "table5": true}
 )
 
@@ -149,7 +149,7 @@ func onPlatform(c Cell, platform string) Cell {
 
 // Names lists the experiments in report order.
 func Names() []string {
-	order := []string{"fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret", "baselines-home", "measured"}
+	order := []string{"calibration", "fig1", "fig2", "fig3", "fig7", "table4", "fig8", "table5", "fig9", "fig10", "fig11", "regret", "baselines-home", "measured"}
 	var out []string
 	for _, n := range order {
 		if _, ok := registry[n]; ok {

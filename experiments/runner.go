@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/confignav/confignav/calibrate"
 	"io"
 	"math"
 	"os"
@@ -42,6 +43,9 @@ type Options struct {
 	// platform; the measured experiment and the measured copies of the
 	// others are not planned).
 	Measured map[string]*fnmodel.Table
+	// Calibration are the measurements with their extra clips (calibrate.
+	// LoadDir of the same directory), for the calibration section.
+	Calibration []calibrate.Measurement
 	// MeasuredPlatform plans the measured-platform cells without the tables
 	// (cnav merge, checking that shards are complete).
 	MeasuredPlatform bool
@@ -295,7 +299,7 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 		return 0, 0, err
 	}
 	env := NewEnv(opts.Platform, opts.Mode)
-	env.Model, env.Measured = opts.Model, opts.Measured
+	env.Model, env.Measured, env.Calibration = opts.Model, opts.Measured, opts.Calibration
 	menv := NewEnv(opts.Platform, opts.Mode)
 	menv.Model, menv.Measured, menv.onMeasured = opts.Model, opts.Measured, true
 	envFor := func(c Cell) *Env {

@@ -15,7 +15,10 @@ type Profile struct {
 	PackageMB float64 `json:"package_mb,omitempty"`  // deployment package size (cold start)
 	InitCPUMs float64 `json:"init_cpu_ms,omitempty"` // static initialisation work at 1 vCPU (model loading)
 
-	CPUMs            float64 `json:"cpu_ms"`            // CPU work at 1 vCPU
+	CPUMs float64 `json:"cpu_ms"` // CPU work at 1 vCPU on the reference clip
+	// FixedCPUMs is CPU work per invocation that does not grow with the input
+	// (process start, loading libraries and models), serial, at 1 vCPU.
+	FixedCPUMs       float64 `json:"fixed_cpu_ms,omitempty"`
 	ParallelFraction float64 `json:"parallel_fraction"` // share of CPU work that runs in parallel
 	Threads          int     `json:"threads"`           // threads of the parallel section (where it was measured, if AutoThreads)
 	// AutoThreads: the function runs one thread per visible core (Go's
@@ -137,6 +140,7 @@ func (p *Profile) Validate() error {
 	num("package_mb", p.PackageMB, 0, 10240)
 	num("init_cpu_ms", p.InitCPUMs, 0, 600000)
 	num("cpu_ms", p.CPUMs, 0, 1e8)
+	num("fixed_cpu_ms", p.FixedCPUMs, 0, 1e7)
 	num("parallel_fraction", p.ParallelFraction, 0, 1)
 	if p.Threads < 1 || p.Threads > 1024 {
 		errs = append(errs, fmt.Errorf("threads = %d, want 1..1024", p.Threads))
@@ -171,6 +175,7 @@ type Point struct {
 	PerByteUs float64 // per byte of pipeline data moved through S3
 	PerObjUs  float64 // per S3 object get or put
 	cpuUs     float64
+	fixedCPU  float64 // µs of input-independent CPU work at this size
 	wsMB      float64
 	baseMB    float64
 	knee      float64
@@ -196,7 +201,9 @@ func (pr *Profile) AtShare(p *platform.Profile, mb int, c float64, cores int) Po
 	if pr.AutoThreads {
 		threads = cores
 	}
-	cpuUs := CPUTimeUs(pr.CPUMs*1000, pr.ParallelFraction, min(threads, cores), c) * pr.SmallQuota.Factor(c)
+	slowdown := pr.SmallQuota.Factor(c)
+	cpuUs := CPUTimeUs(pr.CPUMs*1000, pr.ParallelFraction, min(threads, cores), c) * slowdown
+	fixedCPU := pr.FixedCPUMs * 1000 / math.Min(c, 1) * slowdown
 	slow := 1 / math.Min(c, 1)
 	net := pr.NetMB * (1 << 20) / p.BandwidthBytesPerUs(mb)
 	net += pr.Requests * p.Network.RequestLatencyMs * 1000
@@ -207,7 +214,7 @@ func (pr *Profile) AtShare(p *platform.Profile, mb int, c float64, cores int) Po
 	return Point{
 		MemoryMB: mb, FixedUs: pr.OverheadMs * 1000,
 		WorkUs: net + io, PerByteUs: perByte, PerObjUs: perObj,
-		cpuUs: cpuUs, wsMB: pr.WorkingSetMB, baseMB: pr.BaseMemoryMB,
+		cpuUs: cpuUs, fixedCPU: fixedCPU, wsMB: pr.WorkingSetMB, baseMB: pr.BaseMemoryMB,
 		knee: p.Pressure.Knee, strength: p.Pressure.Strength,
 	}
 }
@@ -248,5 +255,5 @@ func (pt *Point) Mean(f Factors, dataBytes, objects float64) (us float64, fits b
 			pressure += pt.strength * x * x
 		}
 	}
-	return pt.FixedUs + (pt.cpuUs*pressure+pt.WorkUs)*f.Work + dataBytes*pt.PerByteUs + objects*pt.PerObjUs, fits
+	return pt.FixedUs + pt.fixedCPU*pressure + (pt.cpuUs*pressure+pt.WorkUs)*f.Work + dataBytes*pt.PerByteUs + objects*pt.PerObjUs, fits
 }

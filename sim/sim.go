@@ -178,6 +178,10 @@ type prep struct {
 	initUs    float64 // package load + static init (mean part of a cold start)
 	perByteUs float64 // S3 transfer time per byte
 	perObjUs  float64 // per S3 object
+	// tableModelUs is, for a table-driven function with a modelled twin, the
+	// twin's compute time on the table's clip at this size: the table scales
+	// to other clips by the twin's ratio (see warm).
+	tableModelUs float64
 }
 
 func (s *Sim) prepare(i, mb int) prep {
@@ -187,6 +191,10 @@ func (s *Sim) prepare(i, mb int) prep {
 	perMB := s.plat.ColdStart.PackageMsPerMB * 1000
 	if nd.Table != nil {
 		p.initUs = nd.Table.PackageMB * perMB
+		if nd.Profile != nil {
+			p.point = nd.Profile.At(s.plat, mb)
+			p.tableModelUs, _ = p.point.Mean(nd.Profile.Scale.Factors(nd.Table.Input), 0, 0)
+		}
 	} else {
 		p.point = nd.Profile.At(s.plat, mb)
 		p.initUs = nd.Profile.PackageMB*perMB + nd.Profile.InitCPUMs*1000/math.Min(p.vcpu, 1)

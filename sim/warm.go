@@ -46,7 +46,15 @@ func (s *Sim) warm(i int, p *prep, f fnmodel.Factors, inBytes, objects float64, 
 	data := inBytes + s.outBytesOf(i, f)
 	if ns.table != nil {
 		// Measured samples carry their own noise; only data transfer is added.
-		us = ns.table.Quantile(p.mem, d.U)*f.Work/ns.tableBase + data*p.perByteUs + objects*p.perObjUs
+		// The samples are of the table's clip: for another clip they scale by
+		// the calibrated twin's compute ratio at this size (which keeps the
+		// input-independent part of the time fixed), else by the work factor.
+		scale := f.Work / ns.tableBase
+		if p.tableModelUs > 0 {
+			m, _ := p.point.Mean(f, 0, 0)
+			scale = m / p.tableModelUs
+		}
+		us = ns.table.Quantile(p.mem, d.U)*scale + data*p.perByteUs + objects*p.perObjUs
 		needMB = ns.table.WorkingSetMB * f.WorkingSet / ns.tableBaseWS
 		fits = needMB <= float64(p.mem)
 	} else {

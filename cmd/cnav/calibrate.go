@@ -92,11 +92,11 @@ func runCalibrate(_ context.Context, args []string, stdout, stderr io.Writer) er
 
 func printFit(w io.Writer, f *calibrate.File) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "function\tCPU ms (ref clip)\tparallel\toverhead ms\tquota coef\tquota exp\tpixels exp\tframes exp\tworking set MB\trms log err\tspread\t")
+	fmt.Fprintln(tw, "function\tCPU ms (ref clip)\tfixed CPU ms\tparallel\toverhead ms\tquota coef\tquota exp\tpixels exp\tframes exp\tworking set MB\trms log err\tspread\t")
 	for _, n := range f.Names() {
 		r := f.Functions[n]
 		p := r.Profile
-		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.1f\t%.3g\t%.2f\t%.2f\t%.2f\t%.0f\t%.3f\t%.3f\t\n", n, p.CPUMs, p.ParallelFraction, p.OverheadMs,
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.2f\t%.1f\t%.3g\t%.2f\t%.2f\t%.2f\t%.0f\t%.3f\t%.3f\t\n", n, p.CPUMs, p.FixedCPUMs, p.ParallelFraction, p.OverheadMs,
 			p.SmallQuota.Coef, p.SmallQuota.Exp, p.Scale.Pixels, p.Scale.Frames, p.BaseMemoryMB+p.WorkingSetMB, r.RMSLog, r.Spread)
 	}
 	tw.Flush()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/confignav/confignav/calibrate"
 	"io"
 	"os"
 	"path/filepath"
@@ -84,6 +85,11 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		b, _ := json.Marshal(opts.Measured) // map keys are sorted: stable bytes
+		data.Write(b)
+		if opts.Calibration, err = calibrate.LoadDir(*measuredDir); err != nil {
+			return err
+		}
+		b, _ = json.Marshal(opts.Calibration)
 		data.Write(b)
 	}
 	opts.Version = fmt.Sprintf("%s/data-%x", experiments.CodeVersion(), data.Sum(nil)[:6])
