@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/confignav/confignav/calibrate"
 	"io"
 	"math"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/confignav/confignav/calibrate"
 	"github.com/confignav/confignav/fnmodel"
 	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/navigator/model"

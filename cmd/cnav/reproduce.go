@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/confignav/confignav/calibrate"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/confignav/confignav/calibrate"
 	"github.com/confignav/confignav/experiments"
 	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/measure"
