@@ -3,12 +3,18 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"math"
+	"os"
+	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/video"
@@ -104,6 +110,7 @@ func (fig2) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		"within 5 % of the best feasible one and the locally optimal regions (connected plateaus of feasible configurations that no grid neighbour improves by more than 0.1 %)."
 	sec.Table = [][]string{{"shape", "configurations", "feasible", "within 5 % of best", "locally optimal regions", "best (decode, face-detect, encode MB)", "best latency (ms)"}}
 	var panels []*plot.Plot
+	var grids []*heat
 	for _, shape := range []string{"branch", "sequence"} {
 		lat := map[cfg3]float64{}
 		feas := map[cfg3]bool{}
@@ -183,37 +190,53 @@ func (fig2) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			fmt.Sprintf("%d, %d, %d", bestC.m[0], bestC.m[1], bestC.m[2]), fmt.Sprintf("%.0f", best)})
 		sec.Headlines = append(sec.Headlines,
 			Headline{Name: shape + ": share of configurations within 5 % of the best", Paper: math.NaN(), Ours: 100 * float64(near) / float64(len(lat)), Low: math.NaN(), High: math.NaN(), Unit: "%", Tolerance: 0.5},
-			Headline{Name: shape + ": locally optimal regions on the grid", Paper: math.NaN(), Ours: float64(optima), Low: math.NaN(), High: math.NaN(), Unit: "", Tolerance: 15})
-		// Heat map of (face-detect, encode) at the best decode memory, with
-		// the penalty: infeasible cells show twice the worst feasible latency.
-		worst := 0.0
-		for c, l := range lat {
-			if feas[c] {
-				worst = math.Max(worst, l)
-			}
-		}
+			Headline{Name: shape + ": locally optimal regions on the grid", Paper: math.NaN(), Ours: float64(optima), Low: math.NaN(), High: math.NaN(), Unit: "regions", Tolerance: 15})
+		// Heat map of (face-detect, encode) at the best decode memory;
+		// infeasible configurations (over the bound or out of memory) are
+		// grey, outside the colour scale.
 		g := &heat{n: 32, step: 128, z: map[[2]int]float64{}}
 		for c, l := range lat {
 			if c.m[0] != bestC.m[0] {
 				continue
 			}
 			if !feas[c] || math.IsNaN(l) {
-				l = 2 * worst
+				l = math.NaN()
 			}
 			g.z[[2]int{c.m[1], c.m[2]}] = l / 1000
 		}
 		p := newPlot(fmt.Sprintf("%s (decode at %d MB)", shape, bestC.m[0]), "face-detect memory (MB)", "encode memory (MB)")
-		hm := plotter.NewHeatMap(g, moreland.SmoothBlueRed().Palette(64))
-		p.Add(hm)
 		panels = append(panels, p)
+		grids = append(grids, g)
 	}
 	if len(panels) > 0 {
-		f, err := figs.Save("fig2", 14*vg.Centimeter, 12*vg.Centimeter, panels...)
+		// One colour scale for both panels, so the colour bar reads for both.
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, g := range grids {
+			for _, v := range g.z {
+				if !math.IsNaN(v) {
+					lo, hi = math.Min(lo, v), math.Max(hi, v)
+				}
+			}
+		}
+		if math.IsInf(lo, 0) {
+			lo, hi = 0, 1 // nothing feasible: every cell is grey
+		}
+		if hi <= lo {
+			hi = lo + 1e-3
+		}
+		for i, p := range panels {
+			hm := plotter.NewHeatMap(grids[i], moreland.SmoothBlueRed().Palette(64))
+			hm.Min, hm.Max, hm.NaN = lo, hi, fig2Infeasible
+			p.Add(hm)
+		}
+		f, err := saveWithColourBar(figs, "fig2", 14*vg.Centimeter, 12*vg.Centimeter, panels, colourBar(lo, hi, "end-to-end latency (s)"), 3*vg.Centimeter)
 		if err != nil {
 			return nil, err
 		}
 		sec.Figures = []string{f}
-		sec.Text += " Heat maps: end-to-end latency in seconds (blue fast, red slow; infeasible configurations are penalised to twice the worst feasible latency)."
+		sec.Captions = []string{"Figure 2: end-to-end latency (s, colour bar on the right; blue fast, red slow) over the face-detect and encode memories at the best decode memory; " +
+			"grey: infeasible (cost over the bound, or out of memory)."}
+		sec.Text += " Heat maps: end-to-end latency in seconds on one colour scale (the colour bar); infeasible configurations are grey."
 	}
 	return sec, nil
 }
@@ -237,3 +260,75 @@ func (h *heat) Dims() (c, r int)   { return h.n, h.n }
 func (h *heat) X(c int) float64    { return float64((c + 1) * h.step) }
 func (h *heat) Y(r int) float64    { return float64((r + 1) * h.step) }
 func (h *heat) Z(c, r int) float64 { return h.z[[2]int{(c + 1) * h.step, (r + 1) * h.step}] }
+
+// fig2Infeasible is the colour of infeasible configurations.
+var fig2Infeasible = color.Gray{Y: 190}
+
+// colourBar is a vertical colour bar of the heat maps' colour map over
+// [lo, hi], labelled on its axis.
+func colourBar(lo, hi float64, label string) *plot.Plot {
+	cm := moreland.SmoothBlueRed()
+	cm.SetMin(lo)
+	cm.SetMax(hi)
+	p := plot.New()
+	p.Add(&plotter.ColorBar{ColorMap: cm, Vertical: true})
+	p.HideX()
+	p.Y.Label.Text = label
+	p.Y.Padding = 0
+	return p
+}
+
+// saveWithColourBar writes heat-map panels in a row with a colour bar of
+// width barW at their right, aligned with their data area, as name.png and
+// name.svg (as Figures.Save) and returns the PNG's file name.
+func saveWithColourBar(f *Figures, name string, width, height vg.Length, panels []*plot.Plot, bar *plot.Plot, barW vg.Length) (string, error) {
+	name += f.Suffix
+	if err := os.MkdirAll(f.Dir, 0o755); err != nil {
+		return "", err
+	}
+	w := width*vg.Length(len(panels)) + barW
+	layout := func(c draw.Canvas) {
+		left, right := c, c
+		left.Max.X = c.Min.X + width*vg.Length(len(panels))
+		right.Min.X = left.Max.X + vg.Millimeter*4
+		tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Millimeter * 4}
+		canvases := plot.Align([][]*plot.Plot{panels}, tiles, left)
+		for i, p := range panels {
+			p.Draw(canvases[0][i])
+		}
+		// The bar spans the panels' data area (below their titles, above
+		// their x axes).
+		dc := panels[0].DataCanvas(canvases[0][0])
+		right.Min.Y, right.Max.Y = dc.Min.Y, dc.Max.Y
+		bar.Draw(right)
+	}
+	for _, ext := range []string{"png", "svg"} {
+		path := filepath.Join(f.Dir, name+"."+ext)
+		tmp := path + ".tmp"
+		out, err := os.Create(tmp)
+		if err != nil {
+			return "", err
+		}
+		switch ext {
+		case "png":
+			img := vgimg.NewWith(vgimg.UseWH(w, height), vgimg.UseDPI(96), vgimg.UseBackgroundColor(color.White))
+			layout(draw.New(img))
+			_, err = vgimg.PngCanvas{Canvas: img}.WriteTo(out)
+		case "svg":
+			img := vgsvg.New(w, height)
+			layout(draw.New(img))
+			_, err = img.WriteTo(out)
+		}
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return "", fmt.Errorf("experiments: figure %s: %w", name, err)
+		}
+	}
+	return name + ".png", nil
+}
