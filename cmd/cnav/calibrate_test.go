@@ -145,3 +145,34 @@ func TestCalibrateFromLiveValidate(t *testing.T) {
 		t.Fatalf("a bad CNAV_FUNCTIONS file: %v", err)
 	}
 }
+
+// TestPlatformShowBilling: today's rule (INIT billed) by default, the
+// paper's one flag away, and every knob's source in the profile.
+func TestPlatformShowBilling(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		name   string
+		billed bool
+	}{
+		{[]string{"platform", "show"}, "aws-lambda-us-east-1-2026", true},
+		{[]string{"platform", "show", "--platform", "paper-2025"}, "paper-2025", false},
+	} {
+		out, errOut, err := cnav(t, tc.args...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", tc.args, err, errOut)
+		}
+		var p struct {
+			Name  string `json:"name"`
+			Price struct {
+				BilledInit bool `json:"billed_init"`
+			} `json:"price"`
+			Sources map[string]string `json:"sources"`
+		}
+		if err := json.Unmarshal([]byte(out), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.Name != tc.name || p.Price.BilledInit != tc.billed || p.Sources["price.billed_init"] == "" {
+			t.Errorf("%v: name %q billed_init %v, source %q", tc.args, p.Name, p.Price.BilledInit, p.Sources["price.billed_init"])
+		}
+	}
+}
