@@ -96,8 +96,8 @@ func TestSearchAutoclipFeasibleAndBetterThanCheapest(t *testing.T) {
 		t.Fatalf("autoclip: %.0f ms at $%.6f; cheapest %.0f ms; bound $%.6f", got.LatencyMs, got.CostUSD, cheap.LatencyMs, 1.5*cmin)
 	}
 	// The search does not model the orchestration hop the oracle adds per
-	// stage (20 ms on the default platform, 6 stages on autoclip's longest path).
-	if d := got.LatencyMs - plan.LatencyMs; math.Abs(d-120) > 1e-6 {
+	// stage (the platform's mean hop, 6 stages on autoclip's longest path).
+	if d := got.LatencyMs - plan.LatencyMs; math.Abs(d-6*platform.Default().Hop.MeanMs) > 1e-6 {
 		t.Fatalf("predicted %.3f ms, the oracle %.3f ms: the gap %.3f is not the 6 hops", plan.LatencyMs, got.LatencyMs, d)
 	}
 }
