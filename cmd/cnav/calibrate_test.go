@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,6 +174,42 @@ func TestPlatformShowBilling(t *testing.T) {
 		}
 		if p.Name != tc.name || p.Price.BilledInit != tc.billed || p.Sources["price.billed_init"] == "" {
 			t.Errorf("%v: name %q billed_init %v, source %q", tc.args, p.Name, p.Price.BilledInit, p.Sources["price.billed_init"])
+		}
+	}
+}
+
+// TestPlatformsAgree is issue 12's check that the two platforms differ only
+// in compute, and little there: on every built-in pipeline at 1,024, 2,048
+// and 3,072 MB the default (calibrated) platform and the measured one agree
+// within 15 % on mean end-to-end latency.
+func TestPlatformsAgree(t *testing.T) {
+	mean := func(args ...string) float64 {
+		t.Helper()
+		out, errOut, err := cnav(t, append([]string{"simulate", "--rate", "1", "--duration", "10m", "--json"}, args...)...)
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, errOut)
+		}
+		var r struct {
+			Failed int64 `json:"failed"`
+			E2E    struct {
+				Mean float64 `json:"mean"`
+			} `json:"e2e_ms"`
+		}
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Failed != 0 || !(r.E2E.Mean > 0) {
+			t.Fatalf("%v: %s", args, out)
+		}
+		return r.E2E.Mean
+	}
+	for _, p := range []string{"face-detection", "face-beautification", "autoclip"} {
+		for _, mb := range []string{"1024", "2048", "3072"} {
+			d := mean("--pipeline", p, "--memory-all", mb)
+			m := mean("--pipeline", p, "--memory-all", mb, "--platform", "measured:../../results/reference/measured")
+			if math.Abs(d-m)/m > 0.15 {
+				t.Errorf("%s at %s MB: default %.0f ms, measured %.0f ms (%+.1f %%)", p, mb, d, m, 100*(d-m)/m)
+			}
 		}
 	}
 }
