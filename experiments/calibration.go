@@ -183,7 +183,10 @@ func (calibrationExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			"measured tables (`results/reference/measured`: ten sizes on 360p 1 s, three on 720p 1 s and 360p 3 s, two on 1080p 5 s). "+
 			"Median |error| of the simulated against the measured warm median: %.1f %% at ≥ 512 MB (target ≤ 10 %%), %.1f %% at 128–256 MB "+
 			"(target ≤ 25 %%), over %d (function, clip, size) rows; the simulated time is the calibrated profile's deterministic time on "+
-			"Lambda's CPU share and visible cores, without S3 (the measurements read local files). `cnav calibrate --check` prints every row.",
+			"Lambda's CPU share and visible cores, without S3 (the measurements read local files). The 128–256 MB rows are modelled, "+
+			"not excluded: below one vCPU the real functions slow down beyond the share (hd 9× at 128 MB: several threads in a "+
+			"7 ms quota, the Go collector, reclaim near the limit), fitted per function as 1 + a·(1/c − 1)^b. "+
+			"`cnav calibrate --check` prints every row.",
 			median(hi), median(lo), len(check))
 		sec.Table = [][]string{{"function", "median |error| ≥ 512 MB (%)", "median |error| 128–256 MB (%)", "rows"}}
 		names := make([]string, 0, len(per))
