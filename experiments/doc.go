@@ -47,8 +47,9 @@
 // and aquatope-fixed; the literal aquatope is compared on its own beside
 // it. Gains and regret count only answers within the bound in truth, and
 // every tuner's truth-feasible rate is its own column and its own gated
-// headline. Comparisons are paired by seed: per seed the mean of the paired
-// relative differences, with a 95 % Student-t interval over seeds.
+// headline (with a 95 % Wilson interval over all answers). Comparisons are
+// paired by seed: per seed the mean of the paired relative differences, with
+// a 95 % Student-t interval over seeds.
 //
 // baselines-home (home.go) shows each baseline on its own protocol:
 // CharmSeeker's six tight budgets (0.3–6 % above the minimum, 20
