@@ -24,8 +24,10 @@
 //   - Acquisition optimisation (Maximize, MaximizeEI, QNEI.Optimize) as
 //     BoTorch's optimize_acqf: raw scrambled-Sobol samples, Boltzmann-chosen
 //     restarts, each refined by gradient-based local search (gonum's L-BFGS
-//     on the box mapped to the real line, central-difference gradients),
-//     jointly over the q points of a batch; compass search as an option.
+//     on the box mapped to the real line), jointly over the q points of a
+//     batch; QNEI supplies the exact gradient of its Monte-Carlo estimate
+//     (QNEI.ValueGrad, MaximizeGrad), other acquisitions central
+//     differences; compass search as an option.
 //   - Designs: the Sobol sequence with Joe and Kuo's direction numbers
 //     (optionally scrambled), Latin hypercubes, and Grid to map a discrete
 //     knob such as the 32 memory sizes of a Lambda function to and from

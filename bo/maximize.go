@@ -14,9 +14,10 @@ type LocalSearch int
 
 const (
 	// LBFGS is gonum/optimize's L-BFGS on the box mapped to the real line
-	// coordinate by coordinate (x = σ(u)), with central-difference
-	// gradients: the gradient-based multi-start local search of BoTorch's
-	// optimize_acqf (scipy's L-BFGS-B with autograd gradients). The default.
+	// coordinate by coordinate (x = σ(u)), with the function's own gradient
+	// (MaximizeGrad) or central differences (Maximize): the gradient-based
+	// multi-start local search of BoTorch's optimize_acqf (scipy's L-BFGS-B
+	// with autograd gradients). The default.
 	LBFGS LocalSearch = iota
 	// Compass is derivative-free compass search (Kolda, Lewis and Torczon
 	// 2003), clamped to the box.
@@ -80,15 +81,33 @@ func (o AcqOptions) Validate() error {
 // L-BFGS (the default) works on u with x = σ(u) coordinate-wise, so the box
 // needs no bound constraints (gonum's L-BFGS has none; BoTorch uses scipy's
 // L-BFGS-B): starts are clamped to [1e-6, 1 − 1e-6] and the gradient is
-// taken by central differences in u (step 1e-5, 2·dim evaluations), which
-// for a Monte-Carlo acquisition with fixed base samples is the gradient of
-// a piecewise-smooth function, as autograd's is. Compass search (Local =
+// taken by central differences in u (step 1e-5, 2·dim evaluations; see
+// MaximizeGrad for an exact one), which for a Monte-Carlo acquisition with
+// fixed base samples is the gradient of a piecewise-smooth function, as
+// autograd's is. Compass search (Local =
 // Compass) tries ±step along each coordinate in turn, keeps any
 // improvement, halves the step after a sweep without one, and stops below
 // MinStep or after MaxEvals evaluations.
 //
 // f must not keep x. The result is deterministic given rng's state.
 func Maximize(f func(x []float64) float64, dim int, opts AcqOptions, rng *rand.Rand) ([]float64, float64, error) {
+	return maximize(f, nil, dim, opts, rng)
+}
+
+// MaximizeGrad is Maximize for a function that also returns its gradient:
+// fg(x, grad) returns f(x) and, when grad is not nil, writes ∇f(x) into it.
+// L-BFGS then takes the gradient from fg (chained through x = σ(u)) instead
+// of 2·dim central differences, as BoTorch's L-BFGS-B takes autograd's;
+// raw samples and compass search call fg with a nil grad. fg must not keep
+// x or grad.
+func MaximizeGrad(fg func(x, grad []float64) float64, dim int, opts AcqOptions, rng *rand.Rand) ([]float64, float64, error) {
+	if fg == nil {
+		return nil, 0, fmt.Errorf("bo: MaximizeGrad needs a function")
+	}
+	return maximize(func(x []float64) float64 { return fg(x, nil) }, fg, dim, opts, rng)
+}
+
+func maximize(f func(x []float64) float64, fg func(x, grad []float64) float64, dim int, opts AcqOptions, rng *rand.Rand) ([]float64, float64, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, 0, err
 	}
@@ -117,7 +136,7 @@ func Maximize(f func(x []float64) float64, dim int, opts AcqOptions, rng *rand.R
 		if opts.Local == Compass {
 			x, v = compassSearch(f, raw[i], vals[i], opts)
 		} else {
-			x, v = lbfgsSearch(f, raw[i], vals[i], opts)
+			x, v = lbfgsSearch(f, fg, raw[i], vals[i], opts)
 		}
 		if v > bestV {
 			bestX, bestV = x, v
@@ -270,9 +289,9 @@ func MaximizeEI(g *GP, best, xi float64, opts AcqOptions, rng *rand.Rand) ([]flo
 }
 
 // lbfgsSearch climbs f from x0 (value f0) by L-BFGS on u, x = σ(u), with
-// central-difference gradients; it returns the better of the start and the
-// optimiser's end point.
-func lbfgsSearch(f func(x []float64) float64, x0 []float64, f0 float64, opts AcqOptions) ([]float64, float64) {
+// the gradient of fg or, when fg is nil, central-difference gradients; it
+// returns the better of the start and the optimiser's end point.
+func lbfgsSearch(f func(x []float64) float64, fg func(x, grad []float64) float64, x0 []float64, f0 float64, opts AcqOptions) ([]float64, float64) {
 	const (
 		edge = 1e-6 // starts are kept this far inside the box
 		h    = 1e-5 // difference step in u
@@ -312,6 +331,48 @@ func lbfgsSearch(f func(x []float64) float64, x0 []float64, f0 float64, opts Acq
 				}
 			}
 		},
+	}
+	if fg != nil {
+		// gonum asks for the value and then the gradient at the same u: one
+		// call of fg gives both, the gradient kept for the Grad that follows.
+		gx := make([]float64, dim)
+		cu, cg := make([]float64, dim), make([]float64, dim)
+		cached := false
+		fun := func(u []float64) float64 {
+			for i, v := range u {
+				x[i] = 1 / (1 + math.Exp(-v))
+			}
+			v := fg(x, gx)
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				cached = false
+				return math.Inf(1)
+			}
+			for i, ui := range u {
+				_, dx := sigmoidPair(ui) // 1 − x, without cancellation
+				gi := -gx[i] * x[i] * dx
+				if math.IsInf(gi, 0) || math.IsNaN(gi) {
+					gi = 0
+				}
+				cg[i] = gi
+			}
+			copy(cu, u)
+			cached = true
+			return -v
+		}
+		problem = optimize.Problem{
+			Func: fun,
+			Grad: func(grad, u []float64) {
+				if !cached || !equalSlices(cu, u) {
+					fun(u)
+				}
+				if !cached {
+					clear(grad)
+					return
+				}
+				copy(grad, cg)
+			},
+		}
+		neg = fun
 	}
 	// scipy's L-BFGS-B defaults, which BoTorch's gen_candidates_scipy keeps:
 	// pgtol 1e-5 on the gradient's largest component, and ftol 2.2e-9 on
