@@ -360,8 +360,13 @@ done:
 // constant beyond them. One run corrects a function's level (the measured
 // platform's times differ from the model's by up to a factor of three); runs
 // at other sizes correct its slope.
+//
+// A function whose invocations failed (out of memory: the profile's peak
+// memory under-states what the platform needs) is not allowed at that size
+// or any smaller one again.
 type calibration struct {
-	at [][]calPoint // per node, ascending memory
+	at     [][]calPoint // per node, ascending memory
+	failed []int        // per node, the largest grid index that failed (-1: none)
 }
 
 type calPoint struct {
@@ -369,7 +374,13 @@ type calPoint struct {
 	n     int
 }
 
-func newCalibration(nodes int) *calibration { return &calibration{at: make([][]calPoint, nodes)} }
+func newCalibration(nodes int) *calibration {
+	c := &calibration{at: make([][]calPoint, nodes), failed: make([]int, nodes)}
+	for i := range c.failed {
+		c.failed[i] = -1
+	}
+	return c
+}
 
 // add records a measurement of configuration idx; it reports whether anything
 // was learnt.
@@ -377,6 +388,9 @@ func (c *calibration) add(p *tuner.Problem, nodes []NodeModel, idx []int, ev tun
 	changed := false
 	for i, nd := range p.Pipeline.Nodes {
 		fs, ok := ev.Functions[nd.Name]
+		if ok && fs.Failures > 0 && idx[i] > c.failed[i] {
+			c.failed[i], changed = idx[i], true
+		}
 		if !ok || nodes[i].Mean == nil || fs.Invocations-fs.Failures < 1 || !(fs.MeanMs > 0) {
 			continue
 		}
@@ -422,7 +436,7 @@ func (c *calibration) apply(p *tuner.Problem, nodes []NodeModel) []NodeModel {
 	fee := p.Platform.Price.PerRequest
 	out := make([]NodeModel, len(nodes))
 	for i, nm := range nodes {
-		if len(c.at[i]) == 0 {
+		if len(c.at[i]) == 0 && c.failed[i] < 0 {
 			out[i] = nm
 			continue
 		}
@@ -439,6 +453,12 @@ func (c *calibration) apply(p *tuner.Problem, nodes []NodeModel) []NodeModel {
 			cm.Cost[g] = nm.Cost[g]
 			if !math.IsInf(nm.Cost[g], 1) {
 				cm.Cost[g] = (nm.Cost[g]-k*fee)*f + k*fee
+			}
+			if g <= c.failed[i] {
+				for j := range xs {
+					xs[j] = math.Inf(1)
+				}
+				cm.Cost[g] = math.Inf(1)
 			}
 			if g < len(nm.CostSD) {
 				cm.CostSD[g] = nm.CostSD[g] * f
@@ -525,7 +545,7 @@ func (n *Navigator) Research(ctx context.Context, fanout map[string]float64) (ba
 	// answer is near the stored one.
 	opts := n.last.opts
 	opts.Rounds, opts.Large, opts.Radius = 1, nil, 4
-	plan, err := Search(ctx, NewPartition(p.Pipeline), nodes, p.CBound(), opts, n.Store)
+	plan, err := researchSearch(ctx, p, nodes, opts, n.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -570,12 +590,37 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 	}
 	opts := n.last.opts
 	opts.Rounds, opts.Large, opts.Radius = 1, nil, 4
-	plan, err := Search(ctx, NewPartition(p.Pipeline), nodes, p.CBound(), opts, n.Store)
+	plan, err := researchSearch(ctx, p, nodes, opts, n.Store)
 	if err != nil {
 		return nil, err
 	}
 	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts}
 	return n.config(p, plan.Config), nil
+}
+
+// researchSearch is a re-search's search. The bound is C_bound while
+// something is predicted to fit under it; when the structure grew past it
+// (more fan-out instances than the tuning clip had: even the cheapest sizes
+// cost more than C_bound), it is the same fraction above the new structure's
+// predicted minimum cost (the paper's bounds are stated relative to the
+// minimum cost), so that a re-plan always has an answer.
+func researchSearch(ctx context.Context, p *tuner.Problem, nodes []NodeModel, opts Options, store *Store) (*Plan, error) {
+	plan, err := Search(ctx, NewPartition(p.Pipeline), nodes, p.CBound(), opts, store)
+	if !errors.Is(err, ErrInfeasible) {
+		return plan, err
+	}
+	var cmin float64
+	for _, nm := range nodes {
+		m := math.Inf(1)
+		for _, c := range nm.Cost {
+			m = math.Min(m, c)
+		}
+		cmin += m
+	}
+	if math.IsInf(cmin, 1) || cmin*(1+p.Bound) <= p.CBound() {
+		return nil, err
+	}
+	return Search(ctx, NewPartition(p.Pipeline), nodes, cmin*(1+p.Bound), opts, store)
 }
 
 // researchSamples is the Monte-Carlo sample count of a re-search (Research):
