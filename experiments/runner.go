@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/confignav/confignav/calibrate"
@@ -52,6 +53,72 @@ type Options struct {
 	// NoModel leaves out the experiments that evaluate the prediction model
 	// (there is none); ConfigNavigator is then absent from the others.
 	NoModel bool
+	// Subset restricts the plan to a named subset of every experiment's
+	// cells ("": all; SubsetCI: the regression subset).
+	Subset string
+}
+
+// SubsetCI is the regression subset that ./run.sh test gates against
+// results/reference/ci-summary.json: a few cells of every gated
+// experiment, seed 1, in quick mode, small enough for CI (about 3 minutes
+// on 2 cores). Its numbers are not the paper's comparisons (too few cells
+// for that); they exist to fail when a code change moves them.
+const SubsetCI = "ci"
+
+// ciCells are the cells of SubsetCI: per experiment, patterns of
+// parameters (a cell is kept when it has every k=v of a pattern; a cell
+// without a platform parameter is on platform=model). An experiment not
+// listed keeps every cell (calibration, fig1, fig3, fig8 and table5 are cheap,
+// and their summaries need every pipeline). Only seed 1 is kept.
+var ciCells = map[string][]string{
+	"fig2":           {"shape=sequence,platform=model"},
+	"fig7":           {"bound=0.3,pipeline=face-detection,platform=model", "bound=0.5,pipeline=face-detection,platform=model", "bound=1,pipeline=face-detection,platform=model"},
+	"table4":         {"bound=0.3,platform=model"},
+	"fig9":           {"bound=0.3,pipeline=face-detection,platform=model", "bound=0.5,pipeline=face-detection,platform=model", "bound=1,pipeline=face-detection,platform=model"},
+	"fig10":          {"bound=0.3,pipeline=face-detection,platform=model", "bound=0.5,pipeline=face-detection,platform=model", "bound=1,pipeline=face-detection,platform=model"},
+	"fig11":          {"pipeline=face-detection,platform=model"},
+	"regret":         {"bound=0.3,pipeline=sequence3,platform=model"},
+	"baselines-home": {"bound=0.03,part=charmseeker-budgets,platform=model", "bound=0.3,part=paper-bounds,platform=model", "part=aquatope-qos,platform=model,qos=0.25"},
+	"measured":       {"part=check", "part=stairs,pipeline=face-detection", "bound=0.3,part=regret"},
+}
+
+// Subsets lists the named subsets of the plan.
+func Subsets() []string { return []string{SubsetCI} }
+
+// inSubset reports whether a cell belongs to a named subset.
+func inSubset(subset string, c Cell) bool {
+	if subset == "" {
+		return true
+	}
+	if c.Seed != 1 {
+		return false
+	}
+	pats, ok := ciCells[c.Experiment]
+	if !ok {
+		return true
+	}
+	platform := c.Param("platform")
+	if platform == "" {
+		platform = PlatformModel
+	}
+	for _, pat := range pats {
+		match := true
+		for _, kv := range strings.Split(pat, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			got := c.Param(k)
+			if k == "platform" {
+				got = platform
+			}
+			if got != v {
+				match = false
+				break
+			}
+		}
+		if match {
+			return true
+		}
+	}
+	return false
 }
 
 func (o Options) onMeasured() bool { return len(o.Measured) > 0 || o.MeasuredPlatform }
@@ -236,6 +303,9 @@ func cellPath(out string, c Cell, version string) string {
 // Plan lists the cells of a run in a deterministic order, with this shard's
 // share.
 func Plan(opts Options) ([]Cell, error) {
+	if opts.Subset != "" && opts.Subset != SubsetCI {
+		return nil, fmt.Errorf("experiments: unknown subset %q (known: %s)", opts.Subset, strings.Join(Subsets(), ", "))
+	}
 	names := opts.Only
 	if len(names) == 0 {
 		names = Names()
@@ -256,6 +326,15 @@ func Plan(opts Options) ([]Cell, error) {
 				cells = append(cells, onPlatform(c, PlatformMeasured))
 			}
 		}
+	}
+	if opts.Subset != "" {
+		var kept []Cell
+		for _, c := range cells {
+			if inSubset(opts.Subset, c) {
+				kept = append(kept, c)
+			}
+		}
+		cells = kept
 	}
 	sort.SliceStable(cells, func(a, b int) bool { return cells[a].Key() < cells[b].Key() })
 	if opts.Shards > 1 {

@@ -40,6 +40,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	platFile := fs.String("platform", "", "platform profile file")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
 	measuredDir := fs.String("measured", defaultMeasuredDir, "measured tables of the measured platform (\"\": none)")
+	subset := fs.String("subset", "", "run a named subset of the cells: \"ci\" is the regression subset that ./run.sh test gates (quick mode, seed 1, a few cells of every experiment; its reference is results/reference/ci-summary.json)")
 	// --model "" runs without ConfigNavigator (and without fig8 and table5).
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -57,11 +58,20 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *full {
 		mode = experiments.Full
 	}
+	if *subset != "" {
+		if *subset != experiments.SubsetCI {
+			return usagef("reproduce: --subset %q: want %s", *subset, strings.Join(experiments.Subsets(), ", "))
+		}
+		if *full || *seeds > 1 {
+			return usagef("reproduce: --subset %s runs quick mode with seed 1 (drop --full and --seeds)", *subset)
+		}
+		*seeds = 1
+	}
 	plat, err := loadPlatform(*platFile)
 	if err != nil {
 		return err
 	}
-	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat}
+	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat, Subset: *subset}
 	// The data cells depend on is loaded (and checked) before any cell runs,
 	// and its fingerprint is part of the version that keys cached cells, so
 	// a resumed run never mixes cells computed with another model or tables.
@@ -112,7 +122,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if meta.Seeds == 0 {
 		meta.Seeds = map[experiments.Mode]int{experiments.Quick: 3, experiments.Full: 20}[mode]
 	}
-	if err := writeMeta(*out, meta, opts.Only); err != nil {
+	if err := writeMeta(*out, meta, opts.Only, opts.Subset); err != nil {
 		return err
 	}
 	cells, err := experiments.Plan(opts)
@@ -172,12 +182,13 @@ func parseShard(flag string, n int) (int, int, error) {
 }
 
 type runMeta struct {
-	Meta experiments.Meta `json:"meta"`
-	Only []string         `json:"only,omitempty"`
+	Meta   experiments.Meta `json:"meta"`
+	Only   []string         `json:"only,omitempty"`
+	Subset string           `json:"subset,omitempty"`
 }
 
-func writeMeta(dir string, m experiments.Meta, only []string) error {
-	b, _ := json.MarshalIndent(runMeta{m, only}, "", "  ")
+func writeMeta(dir string, m experiments.Meta, only []string, subset string) error {
+	b, _ := json.MarshalIndent(runMeta{m, only, subset}, "", "  ")
 	return atomicfile.WriteFile(filepath.Join(dir, "run.json"), append(b, '\n'))
 }
 
@@ -212,7 +223,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		if m.Meta.Version != meta.Meta.Version || m.Meta.Mode != meta.Meta.Mode || m.Meta.Seeds != meta.Meta.Seeds {
+		if m.Meta.Version != meta.Meta.Version || m.Meta.Mode != meta.Meta.Mode || m.Meta.Seeds != meta.Meta.Seeds || m.Subset != meta.Subset {
 			return fmt.Errorf("merge: %s was run with %+v, %s with %+v: shards must share code version, mode and seeds", dirs[0], meta.Meta, d, m.Meta)
 		}
 	}
@@ -224,7 +235,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	opts := experiments.Options{Mode: meta.Meta.Mode, Seeds: meta.Meta.Seeds, Only: meta.Only, Version: meta.Meta.Version,
-		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel}
+		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel, Subset: meta.Subset}
 	complete, err := experiments.Complete(opts, dirs)
 	if err != nil {
 		return err
@@ -243,7 +254,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	if dest != dirs[0] {
-		if err := writeMeta(dest, meta.Meta, meta.Only); err != nil {
+		if err := writeMeta(dest, meta.Meta, meta.Only, meta.Subset); err != nil {
 			return err
 		}
 	}
