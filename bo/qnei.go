@@ -78,33 +78,37 @@ type qneiModel struct {
 	mu  []float64 // posterior mean at the training points, standardised
 	lnn []float64 // n×n lower Cholesky factor of the posterior covariance there
 	m   []float64 // n×n: L_nn⁻¹ · s · A⁻¹, so that row j of L_qn is m k(X, x_j)
+	r   []float64 // n×n upper triangular, rᵀr = A⁻¹ + mᵀm (see newQNEIModel)
+	rt  []float64 // rᵀ, lower triangular row-major
+	xt  []float64 // d×n: the training inputs, dimension-major
 	s   float64   // σn² + jitter, standardised
 
 	// Per batch slot j, the quantities that depend on x_j alone, cached
 	// because a coordinate search changes one slot at a time.
 	cx      [][]float64 // the x_j they were computed for (nil: none)
 	k, dg   [][]float64 // k(X, x_j) and dg/d(r²) of the kernel profile at each x_i
-	v, lqn  [][]float64 // L⁻¹ k(X, x_j) and row j of L_qn
+	w       [][]float64 // r k(X, x_j): w_a·w_b = v_a·v_b + L_qn[a]·L_qn[b], v = L⁻¹ k
 	base    [][]float64 // [j][sample] μ(x_j) + L_qn[j]·z_n, standardised
-	gradOK  []bool      // dk and u are up to date for slot j
-	dk      [][]float64 // [j][kk·n + i] ∂k(x_i, x_j)/∂x_j[kk]
-	u       [][]float64 // [j] (A⁻¹ + mᵀm) k(X, x_j): L_qn and L⁻¹k's shared adjoint map
+	uOK     []bool      // u is up to date for slot j
+	u       [][]float64 // [j] rᵀ w_j = (A⁻¹ + mᵀm) k(X, x_j)
+	kBar, e []float64   // n: ∂qNEI/∂k(X, x_j), and the same with L_qq's share
 	pdg     []float64   // q×q: dg/d(r²) between batch points
 	sm, lqq []float64   // q×q: Σ_qq − L_qn L_qnᵀ and its lower factor
 	out     [][]float64 // [sample][j] samples in original units
 	outBar  []float64   // [j·S + sample] ∂qNEI/∂out
 	lBar    []float64   // q×q: ∂qNEI/∂L_qq
+	cBar    []float64   // q×q: ∂qNEI/∂C_ac for the pair {a, c} (C's lower triangle)
 	dC, dL  []float64   // q×q tangents
 }
 
 // qneiBase holds, for one batch size q, the normal base samples and the
 // per-sample best constrained objective over the observed points.
 type qneiBase struct {
-	zn    [][][]float64 // [model][sample][n]
-	zq    [][][]float64 // [model][sample][q]
-	best  []float64     // [sample]
-	lzn   [][][]float64 // [model][sample][n]: L_nn z_n
-	betaT [][]float64   // [model][i·S + sample]: α + mᵀ z_n, so μ(x) + L_qn(x)·z_n = c + k(X, x)·β
+	zn   [][][]float64 // [model][sample][n]
+	zq   [][][]float64 // [model][sample][q]
+	best []float64     // [sample]
+	lzn  [][][]float64 // [model][sample][n]: L_nn z_n
+	beta [][]float64   // [model][sample·n + i]: α + mᵀ z_n, so μ(x) + L_qn(x)·z_n = c + k(X, x)·β
 }
 
 // NewQNEI builds the acquisition for the fitted objective GP obj and the
@@ -194,6 +198,43 @@ func newQNEIModel(g *GP) (*qneiModel, error) {
 			m.m[i*n+j] = col[i]
 		}
 	}
+	// r: the triangular factor of the QR decomposition of G = [L⁻¹; m]
+	// (2n×n), so that rᵀr = GᵀG = A⁻¹ + mᵀm and r k(X, x_a)·r k(X, x_b) =
+	// v_a·v_b + L_qn[a]·L_qn[b] in one n×n triangular product, with the
+	// accuracy of the squared norms it replaces (Householder QR is backward
+	// stable) and without forming A⁻¹ + mᵀm, which is as ill-conditioned as
+	// K.
+	gm := mat.NewDense(2*n, n, nil)
+	for j := 0; j < n; j++ {
+		clear(col)
+		col[j] = 1
+		g.forward(col) // column j of L⁻¹
+		for i := j; i < n; i++ {
+			gm.Set(i, j, col[i])
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			gm.Set(n+i, j, m.m[i*n+j])
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(gm)
+	var rd mat.Dense
+	qr.RTo(&rd)
+	m.r, m.rt = make([]float64, n*n), make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			m.r[i*n+j] = rd.At(i, j)
+			m.rt[j*n+i] = m.r[i*n+j]
+		}
+	}
+	m.xt = make([]float64, g.d*n)
+	for i, x := range g.x {
+		for kk, v := range x {
+			m.xt[kk*n+i] = v
+		}
+	}
 	return m, nil
 }
 
@@ -239,19 +280,16 @@ func (a *QNEI) base(q int) *qneiBase {
 		b.zn = append(b.zn, zn)
 		b.zq = append(b.zq, zq)
 		b.lzn = append(b.lzn, lzn)
-		// β_s = α + mᵀ z_n,s, stored transposed (sample-contiguous).
-		bt := make([]float64, n*S)
-		mz := make([]float64, n)
+		// β_s = α + mᵀ z_n,s.
+		beta := make([]float64, S*n)
 		for s := 0; s < S; s++ {
-			copy(mz, m.g.alpha)
+			bs := beta[s*n : (s+1)*n]
+			copy(bs, m.g.alpha)
 			for r := 0; r < n; r++ {
-				floats.AddScaled(mz, zn[s][r], m.m[r*n:(r+1)*n])
-			}
-			for i, v := range mz {
-				bt[i*S+s] = v
+				floats.AddScaled(bs, zn[s][r], m.m[r*n:(r+1)*n])
 			}
 		}
-		b.betaT = append(b.betaT, bt)
+		b.beta = append(b.beta, beta)
 	}
 	for s := 0; s < S; s++ {
 		best := math.Inf(1)
@@ -289,6 +327,9 @@ func sigmoidPair(u float64) (w, w1 float64) {
 	w1 = 1 / (1 + e)
 	return e * w1, w1
 }
+
+// Dim returns d, the dimension of a batch point.
+func (a *QNEI) Dim() int { return a.models[0].g.d }
 
 // Value returns qNEI of the batch (q points of [0,1]^d).
 func (a *QNEI) Value(batch [][]float64) (float64, error) {
@@ -346,7 +387,7 @@ func (a *QNEI) eval(batch [][]float64, grad []float64) float64 {
 	b := a.base(q)
 	S := a.cfg.Samples
 	for mi, m := range a.models {
-		m.samples(batch, b, mi, grad != nil)
+		m.samples(batch, b, mi)
 		if grad != nil {
 			clear(m.outBar)
 		}
@@ -403,16 +444,17 @@ func (m *qneiModel) ensure(q, S int) {
 	if len(m.cx) == q && len(m.out) == S {
 		return
 	}
-	n, d := len(m.g.x), m.g.d
-	m.cx, m.gradOK = make([][]float64, q), make([]bool, q)
-	m.k, m.dg, m.v, m.lqn, m.base = make([][]float64, q), make([][]float64, q), make([][]float64, q), make([][]float64, q), make([][]float64, q)
-	m.dk, m.u = make([][]float64, q), make([][]float64, q)
+	n := len(m.g.x)
+	m.cx, m.uOK = make([][]float64, q), make([]bool, q)
+	m.k, m.dg, m.w, m.base = make([][]float64, q), make([][]float64, q), make([][]float64, q), make([][]float64, q)
+	m.u = make([][]float64, q)
+	m.kBar, m.e = make([]float64, n), make([]float64, n)
 	for j := 0; j < q; j++ {
-		m.k[j], m.dg[j], m.v[j], m.lqn[j] = make([]float64, n), make([]float64, n), make([]float64, n), make([]float64, n)
-		m.base[j], m.dk[j], m.u[j] = make([]float64, S), make([]float64, n*d), make([]float64, n)
+		m.k[j], m.dg[j], m.w[j] = make([]float64, n), make([]float64, n), make([]float64, n)
+		m.base[j], m.u[j] = make([]float64, S), make([]float64, n)
 	}
 	m.pdg, m.sm, m.lqq = make([]float64, q*q), make([]float64, q*q), make([]float64, q*q)
-	m.lBar, m.dC, m.dL = make([]float64, q*q), make([]float64, q*q), make([]float64, q*q)
+	m.lBar, m.cBar, m.dC, m.dL = make([]float64, q*q), make([]float64, q*q), make([]float64, q*q), make([]float64, q*q)
 	m.outBar = make([]float64, q*S)
 	m.out = make([][]float64, S)
 	for s := range m.out {
@@ -426,17 +468,17 @@ func (m *qneiModel) ensure(q, S int) {
 // covariance of (observed points, batch). With A = K + sI, the cross
 // covariance is Σ_nq = s A⁻¹ k(X, x_q), so L_qn row j = m k(X, x_j), and
 // L_qq is the factor of Σ_qq − L_qn L_qnᵀ, Σ_qq = k(x_a, x_b) − v_a·v_b,
-// v = L⁻¹ k(X, x). μ_j + L_qn[j]·z_n is c + k(X, x_j)·β_s. With wantGrad it
-// also brings the slots' derivative quantities (dk, u) up to date.
-func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int, wantGrad bool) {
+// v = L⁻¹ k(X, x), computed as k(x_a, x_b) − w_a·w_b (see m.r). μ_j +
+// L_qn[j]·z_n is c + k(X, x_j)·β_s.
+func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int) {
 	g := m.g
 	n, q, S := len(g.x), len(batch), len(b.best)
 	m.ensure(q, S)
-	bt, zq := b.betaT[mi], b.zq[mi]
+	beta, zq := b.beta[mi], b.zq[mi]
 	for j, x := range batch {
 		if m.cx[j] == nil || !equalSlices(m.cx[j], x) {
 			m.cx[j] = append(m.cx[j][:0], x...)
-			m.gradOK[j] = false
+			m.uOK[j] = false
 			k, dg := m.k[j], m.dg[j]
 			for i, xi := range g.x {
 				var r2 float64
@@ -447,41 +489,16 @@ func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int, wantGrad boo
 				gv, dgv := g.kernel.profile(r2)
 				k[i], dg[i] = g.sf2*gv, dgv
 			}
-			r := m.lqn[j]
+			w := m.w[j]
 			for i := 0; i < n; i++ {
-				r[i] = floats.Dot(m.m[i*n:(i+1)*n], k)
+				w[i] = floats.Dot(m.r[i*n+i:(i+1)*n], k[i:])
 			}
-			copy(m.v[j], k)
-			g.forward(m.v[j])
-			base := m.base[j]
-			for s := range base {
-				base[s] = g.mean
-			}
-			for i, ki := range k {
-				floats.AddScaled(base, ki, bt[i*S:(i+1)*S])
-			}
-		}
-		if wantGrad && !m.gradOK[j] {
-			m.gradOK[j] = true
-			// ∂k(x_i, x)/∂x_kk = σ² g'(r²) · 2 (x_kk − x_i,kk)/ℓ_kk².
-			dk := m.dk[j]
-			for kk, il := range g.invLS {
-				c := 2 * g.sf2 * il * il
-				row := dk[kk*n : (kk+1)*n]
-				for i, xi := range g.x {
-					row[i] = c * m.dg[j][i] * (x[kk] - xi[kk])
-				}
-			}
-			// u = A⁻¹ k + mᵀ m k = L⁻ᵀ v + mᵀ L_qn[j].
-			u := m.u[j]
-			copy(u, m.v[j])
-			g.backward(u)
-			for i, r := range m.lqn[j] {
-				floats.AddScaled(u, r, m.m[i*n:(i+1)*n])
+			for s := range m.base[j] {
+				m.base[j][s] = g.mean + floats.Dot(beta[s*n:(s+1)*n], k)
 			}
 		}
 	}
-	v, lqn, sm := m.v, m.lqn, m.sm
+	w, sm := m.w, m.sm
 	for a := 0; a < q; a++ {
 		for c := 0; c <= a; c++ {
 			var r2 float64
@@ -491,7 +508,7 @@ func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int, wantGrad boo
 			}
 			gv, dgv := g.kernel.profile(r2)
 			m.pdg[a*q+c], m.pdg[c*q+a] = dgv, dgv
-			val := g.sf2*gv - floats.Dot(v[a], v[c]) - floats.Dot(lqn[a], lqn[c])
+			val := g.sf2*gv - floats.Dot(w[a], w[c])
 			sm[a*q+c] = val
 			sm[c*q+a] = val
 		}
@@ -511,74 +528,100 @@ func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int, wantGrad boo
 }
 
 // backprop adds to grad the batch gradient of qNEI through this model's
-// samples, given m.outBar = ∂qNEI/∂out (the samples of the last call to
-// samples, with wantGrad).
+// samples, given m.outBar = ∂qNEI/∂out for the samples of the last call to
+// samples. With out_sj = ȳ + s_y (c + k_j·β_s + Σ_c L_qq[j,c] z_q,s[c]):
+// ∂/∂k_j = s_y Σ_s β_s ∂qNEI/∂out_sj, ∂/∂L_qq[j,c] = s_y Σ_s z_q,s[c]
+// ∂qNEI/∂out_sj; L_qq's adjoint is carried back to C = Σ_qq − L_qn L_qnᵀ
+// by the factorisation's tangent in the direction of each of C's q(q+1)/2
+// entries (exact where a pivot was floored to zero too, as it stays zero);
+// and C_ac = k(x_a, x_c) − k_a·u_c with u = (A⁻¹ + mᵀm) k, so x_a moves
+// C through ∂k(x_a, x_c)/∂x_a and through k_a, whose derivative
+// ∂k(x_i, x_a)/∂x_a,kk = 2σ² g'(r²)(x_a,kk − x_i,kk)/ℓ_kk² meets
+// e = ∂qNEI/∂k_a − Σ_{c≠a} C̄_ac u_c − 2 C̄_aa u_a.
 func (m *qneiModel) backprop(batch [][]float64, b *qneiBase, mi int, grad []float64) {
 	g := m.g
 	n, q, S, d := len(g.x), len(batch), len(b.best), g.d
-	bt, zq := b.betaT[mi], b.zq[mi]
+	beta, zq := b.beta[mi], b.zq[mi]
 	ys := g.yScale
-	// out_sj = ȳ + s_y (c + k_j·β_s + Σ_c L_qq[j,c] z_q,s[c]).
-	lBar := m.lBar
+	lBar, cBar := m.lBar, m.cBar
 	clear(lBar)
+	clear(cBar)
 	for j := 0; j < q; j++ {
-		ob := m.outBar[j*S : (j+1)*S]
-		active := false
-		for s, o := range ob {
+		for s, o := range m.outBar[j*S : (j+1)*S] {
 			if o == 0 {
 				continue
 			}
-			active = true
+			o *= ys
 			z := zq[s]
 			for c := 0; c <= j; c++ {
-				lBar[j*q+c] += ys * o * z[c]
-			}
-		}
-		if !active {
-			continue
-		}
-		// ∂/∂k_j,i = s_y Σ_s β_s,i ∂qNEI/∂out_sj, then through ∂k_j/∂x_j.
-		dk := m.dk[j]
-		for i := 0; i < n; i++ {
-			kb := ys * floats.Dot(bt[i*S:(i+1)*S], ob)
-			if kb == 0 {
-				continue
-			}
-			for kk := 0; kk < d; kk++ {
-				grad[j*d+kk] += kb * dk[kk*n+i]
+				lBar[j*q+c] += o * z[c]
 			}
 		}
 	}
-	if allZero(lBar) {
-		return
+	if !allZero(lBar) {
+		dC := m.dC
+		for a := 0; a < q; a++ {
+			for c := 0; c <= a; c++ {
+				clear(dC)
+				dC[a*q+c], dC[c*q+a] = 1, 1
+				cholTangent(m.dL, m.lqq, dC, q)
+				var t float64
+				for j := 0; j < q; j++ {
+					for cc := 0; cc <= j; cc++ {
+						t += lBar[j*q+cc] * m.dL[j*q+cc]
+					}
+				}
+				cBar[a*q+c], cBar[c*q+a] = t, t
+			}
+		}
 	}
-	// L_qq by forward-mode differentiation of its factorisation, one batch
-	// coordinate at a time: x_a,kk moves row and column a of
-	// C = Σ_qq − L_qn L_qnᵀ, C_ac = k(x_a, x_c) − k_a·(A⁻¹ + mᵀm) k_c.
-	dC := m.dC
+	useC := !allZero(cBar)
+	if useC {
+		for j := 0; j < q; j++ {
+			if !m.uOK[j] { // u = (A⁻¹ + mᵀm) k = rᵀ w.
+				m.uOK[j] = true
+				for i := range m.u[j] {
+					m.u[j][i] = floats.Dot(m.rt[i*n:i*n+i+1], m.w[j][:i+1])
+				}
+			}
+		}
+	}
+	kBar, e := m.kBar, m.e
 	for a := 0; a < q; a++ {
-		for kk := 0; kk < d; kk++ {
-			clear(dC)
-			dka := m.dk[a][kk*n : (kk+1)*n]
-			il := g.invLS[kk]
+		clear(kBar)
+		for s, o := range m.outBar[a*S : (a+1)*S] {
+			if o != 0 {
+				floats.AddScaled(kBar, ys*o, beta[s*n:(s+1)*n])
+			}
+		}
+		if useC {
 			for c := 0; c < q; c++ {
-				t := floats.Dot(dka, m.u[c])
+				f := -cBar[a*q+c]
 				if c == a {
-					dC[a*q+a] = -2 * t
-					continue
+					f *= 2
 				}
-				dpair := 2 * g.sf2 * m.pdg[a*q+c] * (batch[a][kk] - batch[c][kk]) * il * il
-				dC[a*q+c] = dpair - t
-				dC[c*q+a] = dpair - t
-			}
-			cholTangent(m.dL, m.lqq, dC, q)
-			var t float64
-			for j := 0; j < q; j++ {
-				for c := 0; c <= j; c++ {
-					t += lBar[j*q+c] * m.dL[j*q+c]
+				if f != 0 {
+					floats.AddScaled(kBar, f, m.u[c])
 				}
 			}
-			grad[a*d+kk] += t
+		}
+		// e_i = k̄_i g'(r_i²); ∂/∂x_a,kk = 2σ²/ℓ² Σ_i e_i (x_a,kk − x_i,kk).
+		var se float64
+		for i, dg := range m.dg[a] {
+			e[i] = kBar[i] * dg
+			se += e[i]
+		}
+		x := batch[a]
+		for kk, il := range g.invLS {
+			t := x[kk]*se - floats.Dot(e, m.xt[kk*n:(kk+1)*n])
+			if useC {
+				for c := 0; c < q; c++ {
+					if c != a {
+						t += cBar[a*q+c] * m.pdg[a*q+c] * (x[kk] - batch[c][kk])
+					}
+				}
+			}
+			grad[a*d+kk] += 2 * g.sf2 * il * il * t
 		}
 	}
 }
