@@ -514,7 +514,7 @@ func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int) {
 		}
 	}
 	lqq := m.lqq
-	semidefCholeskyTo(lqq, sm, q)
+	semidefCholesky(lqq, sm, q)
 	for s, f := range m.out {
 		z := zq[s]
 		for j := 0; j < q; j++ {
@@ -635,18 +635,11 @@ func allZero(v []float64) bool {
 	return true
 }
 
-// semidefCholesky returns a lower factor L with L Lᵀ ≈ a for a symmetric
-// positive semidefinite q×q matrix (row-major): pivots at or below a
-// relative floor are treated as zero, so rounding that makes a slightly
+// semidefCholesky writes into l a lower factor L with L Lᵀ ≈ a for a
+// symmetric positive semidefinite q×q matrix (row-major): pivots at or below
+// a relative floor are treated as zero, so rounding that makes a slightly
 // indefinite cannot produce NaN.
-func semidefCholesky(a []float64, q int) []float64 {
-	l := make([]float64, q*q)
-	semidefCholeskyTo(l, a, q)
-	return l
-}
-
-// semidefCholeskyTo is semidefCholesky writing into l (length q·q).
-func semidefCholeskyTo(l, a []float64, q int) {
+func semidefCholesky(l, a []float64, q int) {
 	clear(l)
 	var scale float64
 	for i := 0; i < q; i++ {
