@@ -19,7 +19,7 @@ import (
 var calibratedJSON []byte
 
 // builtins are the calibrated profiles by function name, parsed on first use.
-var builtins = sync.OnceValue(func() map[string]Profile { return mustParseProfiles(calibratedJSON) })
+var builtins = embedded
 
 // ParseProfiles reads a calibrated-profiles document (cnav calibrate --out):
 // {"functions": {NAME: {"profile": {...}}}}, validating every profile.
@@ -70,6 +70,12 @@ func UseProfiles(m map[string]Profile) error {
 	builtins = func() map[string]Profile { return merged }
 	return nil
 }
+
+// ResetProfiles undoes UseProfiles: the embedded calibration again.
+func ResetProfiles() { builtins = embedded }
+
+// embedded parses the embedded calibration once.
+var embedded = sync.OnceValue(func() map[string]Profile { return mustParseProfiles(calibratedJSON) })
 
 // Builtin returns a copy of the named built-in model.
 func Builtin(name string) (Profile, error) {

@@ -162,3 +162,26 @@ func TestTable(t *testing.T) {
 		t.Fatalf("NaN sample: %v", err)
 	}
 }
+
+func TestUseAndResetProfiles(t *testing.T) {
+	orig, _ := Builtin("decode")
+	refit := orig
+	refit.CPUMs *= 2
+	if err := UseProfiles(map[string]Profile{"decode": refit}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := Builtin("decode")
+	other, _ := Builtin("encode")
+	if got.CPUMs != 2*orig.CPUMs || other.CPUMs == 0 {
+		t.Fatalf("refit decode %v (want %v), encode kept %v", got.CPUMs, 2*orig.CPUMs, other.CPUMs)
+	}
+	bad := refit
+	bad.Threads = -1
+	if err := UseProfiles(map[string]Profile{"decode": bad}); err == nil {
+		t.Fatal("an invalid profile was used")
+	}
+	ResetProfiles()
+	if got, _ := Builtin("decode"); got.CPUMs != orig.CPUMs {
+		t.Fatalf("after reset %v, want %v", got.CPUMs, orig.CPUMs)
+	}
+}

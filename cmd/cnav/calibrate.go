@@ -225,6 +225,7 @@ func loadValidateMeasurements(path string, plat *platform.Profile) ([]calibrate.
 func useFunctionsEnv() error {
 	path := os.Getenv("CNAV_FUNCTIONS")
 	if path == "" {
+		fnmodel.ResetProfiles() // a command run in-process after one with a refit
 		return nil
 	}
 	b, err := os.ReadFile(path)
@@ -235,5 +236,6 @@ func useFunctionsEnv() error {
 	if err != nil {
 		return fmt.Errorf("CNAV_FUNCTIONS=%s: %w", path, err)
 	}
+	fnmodel.ResetProfiles()
 	return fnmodel.UseProfiles(m)
 }
