@@ -12,7 +12,8 @@ import (
 // TestQNEIGradient checks QNEI.ValueGrad's analytic gradient against
 // central differences at random batches, with and without a constraint, for
 // Aquatope's sharp feasibility weight (η = 1e-3) and a soft one (η = 0.1)
-// that exercises the constraint's derivative everywhere.
+// that exercises the constraint's derivative everywhere, under the
+// Matérn-5/2 kernel (Aquatope's) and the squared exponential.
 //
 // Tolerance, and where it comes from: with its base samples fixed the
 // estimate is smooth except where a sample's best candidate or its clamp at
@@ -36,22 +37,29 @@ func TestQNEIGradient(t *testing.T) {
 		con[i] = 0.4 + 0.9*x[0] + 0.5*x[1]*x[2] + 0.01*rng.NormFloat64()
 		worst = max(worst, lat[i])
 	}
-	fit := func(y []float64) *bo.GP {
-		g := bo.NewGP(bo.NewMatern52(d, 0.4, 1))
+	fit := func(y []float64, se bool) *bo.GP {
+		var k bo.Kernel = bo.NewMatern52(d, 0.4, 1)
+		if se {
+			k = bo.NewSquaredExp(d, 0.4, 1)
+		}
+		g := bo.NewGP(k)
 		if err := g.Fit(X, y, bo.FitOptions{Restarts: 1, Seed: 3, MaxIterations: 100}); err != nil {
 			t.Fatal(err)
 		}
 		return g
 	}
-	obj, cons := fit(lat), fit(con)
 	for _, tc := range []struct {
-		eta  float64
-		cons bool
-		q    int
+		kernel string
+		eta    float64
+		cons   bool
+		q      int
 	}{
-		{1e-3, true, 3}, {0.1, true, 3}, {0.1, true, 1}, {0, false, 3}, {0, false, 2},
+		{"matern52", 1e-3, true, 3}, {"matern52", 0.1, true, 3}, {"matern52", 0.1, true, 1},
+		{"matern52", 0, false, 3}, {"matern52", 0, false, 2}, {"squaredexp", 0.1, true, 3},
 	} {
-		t.Run(fmt.Sprintf("eta=%g/constraint=%v/q=%d", tc.eta, tc.cons, tc.q), func(t *testing.T) {
+		t.Run(fmt.Sprintf("kernel=%s/eta=%g/constraint=%v/q=%d", tc.kernel, tc.eta, tc.cons, tc.q), func(t *testing.T) {
+			se := tc.kernel == "squaredexp"
+			obj, cons := fit(lat, se), fit(con, se)
 			cfg := bo.DefaultQNEIConfig()
 			var c *bo.GP
 			if tc.cons {
