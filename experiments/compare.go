@@ -330,9 +330,9 @@ func orderTuners(seen []string) []string {
 // and over the literal aquatope, per-seed mean with its 95 % Student-t
 // interval, beside each tuner's truth-feasible rate.
 func pairedTable(rows []Row, metric, what string, pipes []string, bounds []float64) [][]string {
-	t := [][]string{{"pipeline", "bound",
-		"navigator feasible", "charmseeker feasible", "aquatope-fixed feasible", "aquatope (literal) feasible",
-		what + " gain over the better of charmseeker / aquatope-fixed (pairs)", what + " gain over aquatope, literal (pairs)"}}
+	t := [][]string{{"pipeline", "cost bound (above C_min)",
+		"navigator feasible in truth (answers)", "charmseeker feasible in truth (answers)", "aquatope-fixed feasible in truth (answers)", "aquatope (literal) feasible in truth (answers)",
+		what + " gain over the better of charmseeker / aquatope-fixed (%, 95 % CI; pairs)", what + " gain over aquatope, literal (%, 95 % CI; pairs)"}}
 	for _, pipe := range pipes {
 		for _, b := range bounds {
 			cell := func(tn string) string {
@@ -369,10 +369,8 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// pctOrDash formats a percentage with two decimals ("–" for NaN).
+// pctOrDash formats a percentage ("–" for NaN; two significant digits
+// below 1 %).
 func pctOrDash(v float64) string {
-	if math.IsNaN(v) {
-		return "–"
-	}
-	return fmt.Sprintf("%.2f %%", v)
+	return fmtNum(v, "%")
 }

@@ -148,7 +148,7 @@ func (fig8) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		keep  func(string) bool
 	}{{"(a) real function set", real}, {"(b) validation set", func(s string) bool { return s == "validation" }}}
 	names := map[string]string{"mean_err_pct": "mean", "p95_err_pct": "p95", "var_err_pct": "variance"}
-	sec.Table = [][]string{{"set", "metric", "128 MB", "512 MB", "1,024 MB", "2,048 MB", "4,096 MB"}}
+	sec.Table = [][]string{{"set", "metric", "error at 128 MB (%)", "512 MB (%)", "1,024 MB (%)", "2,048 MB (%)", "4,096 MB (%)"}}
 	var panels []*plot.Plot
 	for _, set := range sets {
 		p := newPlot(set.title, "memory (MB)", "error (%)")
@@ -242,9 +242,9 @@ func (table5) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		"our platform model, so there is nothing to predict. The averages compare only the sizes both have."
 	header := []string{"function"}
 	for _, mb := range table5MB {
-		header = append(header, fmt.Sprintf("%.0f MB", mb))
+		header = append(header, fmt.Sprintf("%.0f MB: paper / ours (%%)", mb))
 	}
-	sec.Table = [][]string{append(header, "average (paper / ours)")}
+	sec.Table = [][]string{append(header, "average: paper / ours (%)")}
 	for _, t := range table5Paper {
 		row := []string{fmt.Sprintf("%s (%s)", t.paper, t.ours)}
 		var paper, ours []float64

@@ -202,7 +202,7 @@ func (baselinesHome) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		"+100 %) on the same pipelines and seeds are beside them. Aquatope runs in both variants: `aquatope-fixed` (corrected) and `aquatope` " +
 		"(the literal public code). Pipelines: sequence3 (a chain, as CharmSeeker assumes) and, in full mode, face-detection. Regret is over answers within " +
 		"the bound in truth; the truth-feasible columns give the rate." + missingTuners(seen)
-	sec.Table = [][]string{{"protocol", "budget", "tuner", "truth-feasible", "median regret (feasible)", "mean search time (s)"}}
+	sec.Table = [][]string{{"protocol", "budget (cost bound above C_min, or latency QoS)", "tuner", "truth-feasible (answers)", "median regret of truth-feasible answers (%)", "mean search time (s)"}}
 	type group struct {
 		part, name string
 		keep       func(r *Row) bool

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 )
 
 // table4: ConfigNavigator's latency and cost improvement over the better of
@@ -44,9 +45,11 @@ func (table4) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		"better, counted only where both answers are within the bound in truth (the pairs column), paired by seed with a 95 % Student-t " +
 		"interval over seeds; the truth-feasible columns give each tuner's answers within the bound." +
 		missingTuners(uniq(rows, func(r *Row) string { return r.Tuner }))
-	sec.Table = [][]string{{"cost bound", "latency: paper", "latency: ours vs better of charmseeker / aquatope-fixed", "cost: paper",
-		"cost: ours vs better of charmseeker / aquatope-fixed", "pairs", "navigator feasible", "charmseeker feasible", "aquatope-fixed feasible",
-		"latency: ours vs aquatope (literal)", "cost: ours vs aquatope (literal)", "pairs (literal)", "aquatope (literal) feasible"}}
+	sec.Table = [][]string{{"cost bound (above C_min)", "latency gain: paper (%)", "latency gain: ours vs better of charmseeker / aquatope-fixed (%, 95 % CI)", "cost gain: paper (%)",
+		"cost gain: ours vs better of charmseeker / aquatope-fixed (%, 95 % CI)", "pairs (both truth-feasible / run)", "navigator truth-feasible (answers)",
+		"charmseeker truth-feasible (answers)", "aquatope-fixed truth-feasible (answers)",
+		"latency gain: ours vs aquatope, literal (%, 95 % CI)", "cost gain: ours vs aquatope, literal (%, 95 % CI)", "pairs, literal (both truth-feasible / run)",
+		"aquatope (literal) truth-feasible (answers)"}}
 	pipes := []string{"autoclip"}
 	for _, b := range paperBounds {
 		at := []float64{b}
@@ -67,8 +70,47 @@ func (table4) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			fmt.Sprintf("%d/%d", lat.Pairs, lat.Groups), feas("navigator"), feas("charmseeker"), feas("aquatope-fixed"),
 			fmtCI(hll), fmtCI(hlc), fmt.Sprintf("%d/%d", llat.Pairs, llat.Groups), feas(literalAquatope)})
 	}
+	sec.Text += table4Landscape(rows)
 	// One truth-feasible rate per tuner over the four bounds (a rate per
 	// bound moves by a whole seed's share at a time).
 	sec.Headlines = append(sec.Headlines, rateHeadlines(rows, comparedTuners(rows), 20, "autoclip, all four bounds")...)
 	return sec, nil
+}
+
+// why explains a disagreeing gain at one bound (why.go).
+func (table4) why(h Headline, rows []Row, ev *evidence, platform string) string {
+	for _, b := range paperBounds {
+		for _, metric := range []string{"latency_ms", "cost_usd"} {
+			what := map[string]string{"latency_ms": "latency", "cost_usd": "cost"}[metric]
+			if h.Name == fmt.Sprintf("%s gain over the better of charmseeker and aquatope-fixed at +%.0f %%", what, b*100) {
+				return gainWhy(rows, metric, []string{"autoclip"}, []float64{b}, betterOf, ev, platform)
+			}
+		}
+	}
+	return ""
+}
+
+// table4Landscape says, per bound, how many pairs tie: a bound above
+// autoclip's fastest configuration's cost (the calibration section) does not
+// bind, and the tuners that find that configuration tie.
+func table4Landscape(rows []Row) string {
+	var parts []string
+	for _, b := range paperBounds {
+		pg := pairGains(rows, "latency_ms", []string{"autoclip"}, []float64{b}, betterOf)
+		ties := 0
+		for _, p := range pg {
+			if math.Abs(p.gain) < tieGain {
+				ties++
+			}
+		}
+		if len(pg) > 0 {
+			parts = append(parts, fmt.Sprintf("%d of %d at +%.0f %%", ties, len(pg), 100*b))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" Latency ties (|gain| < %.1f %%) with the better baseline, by bound: %s (pairs). A bound above autoclip's "+
+		"fastest configuration's cost / C_min (the calibration section's landscape) does not bind: every tuner that finds the fastest "+
+		"configuration ties there, and the paper's gains at that bound cannot appear.", tieGain, strings.Join(parts, ", "))
 }
