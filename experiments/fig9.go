@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 // fig9: convergence (paper §4.4, Figure 9): the best feasible latency a tuner
@@ -111,39 +107,11 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		savedHeadline("search time saved by ConfigNavigator against charmseeker", math.NaN(), "charmseeker", 3),
 	}
 	sec.Headlines = append(sec.Headlines, rateHeadlines(rows, comparedTuners(rows), 15, "all pipelines and bounds")...)
-	var panels []*plot.Plot
-	for _, b := range fig9Bounds {
-		p := newPlot(fmt.Sprintf("face-beautification, +%.0f %%", b*100), "search time (s)", "best feasible latency (s)")
-		for k, t := range seen {
-			rs := filter(rows, func(r *Row) bool {
-				return r.Pipeline == "face-beautification" && r.Bound == b && r.Tuner == t && r.Metric == "best_feasible_ms" && r.Seed == 1
-			})
-			if len(rs) == 0 {
-				continue
-			}
-			xy := make(plotter.XYs, len(rs))
-			for i, r := range rs {
-				xy[i] = plotter.XY{X: r.X, Y: r.Value / 1000}
-			}
-			l, pts, err := plotter.NewLinePoints(xy)
-			if err != nil {
-				return nil, err
-			}
-			l.Color, pts.Color = colour(k), colour(k)
-			l.StepStyle = plotter.PostStep
-			p.Add(l, pts)
-			p.Legend.Add(legend(t), l, pts)
-		}
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		panels = append(panels, p)
-	}
-	f, err := figs.Save("fig9", 12*vg.Centimeter, 10*vg.Centimeter, panels...)
+	f, caption, err := fig9Figure(rows, seen, figs)
 	if err != nil {
 		return nil, err
 	}
 	sec.Figures = []string{f}
-	sec.Captions = []string{"Figure 9: the best latency a tuner has measured among the configurations it measured within the bound, against its search time (face-beautification, seed 1). " +
-		"Truth-feasible final answers over all pipelines, bounds and seeds: " + rateSummary(rows, seen) + "."}
+	sec.Captions = []string{caption}
 	return sec, nil
 }
