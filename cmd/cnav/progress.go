@@ -30,6 +30,7 @@ type progress struct {
 	total   int64
 	n, n0   int64 // units done; done when the first count came (a resumed run)
 	seen    bool  // a count came
+	lines   int   // lines written
 	start   time.Time
 	format  func(n, total int64) string
 	stop    chan struct{}
@@ -97,7 +98,8 @@ func (p *progress) set(n int64) {
 	p.n = n
 }
 
-// done ends the report (a bar is cleared; line mode writes a last line).
+// done ends the report (a bar is cleared; line mode writes a last line
+// when it wrote any: a command shorter than progressEvery stays quiet).
 func (p *progress) done() {
 	if p.bar != nil {
 		p.bar.Finish()
@@ -110,7 +112,9 @@ func (p *progress) done() {
 	p.stopped.Wait()
 	p.stop = nil
 	p.mu.Lock()
-	p.line(true)
+	if p.lines > 0 {
+		p.line(true)
+	}
 	p.mu.Unlock()
 }
 
@@ -130,6 +134,7 @@ func (p *progress) line(final bool) {
 		state = "ended"
 	}
 	fmt.Fprintf(p.w, "%s: %s, elapsed %s, %s\n", p.what, p.format(p.n, p.total), roundDur(elapsed), state)
+	p.lines++
 }
 
 func percent(n, total int64) string {

@@ -47,11 +47,25 @@ func TestProgressLines(t *testing.T) {
 }
 
 func TestVirtualProgressLine(t *testing.T) {
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 20 * time.Millisecond
 	var buf bytes.Buffer
 	p := newVirtualProgress(&buf, 10*time.Minute, "simulating face-detection")
 	p.set((3*time.Minute + 30*time.Second).Microseconds())
+	time.Sleep(30 * time.Millisecond)
 	p.done()
 	if want := "simulating face-detection: virtual time 3m30s of 10m0s (35 %), elapsed "; !strings.HasPrefix(buf.String(), want) {
 		t.Errorf("got %q, want the prefix %q", buf.String(), want)
+	}
+}
+
+// A command shorter than progressEvery writes no progress at all.
+func TestProgressQuietWhenShort(t *testing.T) {
+	var buf bytes.Buffer
+	p := newProgress(&buf, 3, "cells")
+	p.set(3)
+	p.done()
+	if buf.Len() != 0 {
+		t.Errorf("a short command wrote %q", buf.String())
 	}
 }
