@@ -1,18 +1,24 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/bo"
+	"github.com/confignav/confignav/internal/atomicfile"
 	"github.com/confignav/confignav/navigator"
 	"github.com/confignav/confignav/oracle"
 	"github.com/confignav/confignav/pipeline"
@@ -39,9 +45,16 @@ func benchmarks() []benchmark {
 	}
 }
 
+// defaultBenchBaseline is the committed baseline cnav bench compares with.
+var defaultBenchBaseline = filepath.Join("results", "reference", "bench.txt")
+
 func runBench(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	filter := fs.String("run", ".", "regular expression selecting benchmarks")
+	count := fs.Int("count", 1, "run each benchmark this many times (4 or more for a significance test against the baseline)")
+	against := fs.String("against", defaultBenchBaseline, "baseline in Go benchmark format to compare with (\"\": none)")
+	out := fs.String("out", "", "also write the results to FILE in Go benchmark format (a new baseline: --count 5 --out "+defaultBenchBaseline+")")
+	maxRatio := fs.Float64("max-ratio", 0, "fail when the geometric mean of now/baseline over sec/op exceeds this (0: report only)")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -49,19 +62,76 @@ func runBench(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usagef("bench: --run: %v", err)
 	}
-	fmt.Fprintf(stdout, "goos: %s\ngoarch: %s\npkg: github.com/confignav/confignav/cmd/cnav\n", runtime.GOOS, runtime.GOARCH)
+	if *count < 1 || *count > 100 {
+		return usagef("bench: --count %d: want 1 to 100", *count)
+	}
+	var base *benchSamples
+	if *against != "" && *against != *out {
+		f, err := os.Open(*against)
+		switch {
+		case err != nil && *against == defaultBenchBaseline && errors.Is(err, os.ErrNotExist):
+			fmt.Fprintf(stderr, "bench: no baseline at %s (run from the repository root to compare with it)\n", *against)
+		case err != nil:
+			return fmt.Errorf("bench: --against: %w", err)
+		default:
+			base, err = readBenchSamples(f, *against)
+			f.Close()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	var raw bytes.Buffer
+	w := io.MultiWriter(stdout, &raw)
+	fmt.Fprintf(w, "goos: %s\ngoarch: %s\npkg: github.com/confignav/confignav/cmd/cnav\n", runtime.GOOS, runtime.GOARCH)
+	if cpu := cpuName(); cpu != "" {
+		fmt.Fprintf(w, "cpu: %s\n", cpu)
+	}
 	for _, bm := range benchmarks() {
 		if !re.MatchString(bm.name) {
 			continue
 		}
-		benchErr = nil
-		r := testing.Benchmark(bm.f)
-		if benchErr != nil || r.N == 0 {
-			return fmt.Errorf("bench: %s: %v", bm.name, benchErr)
+		for i := 0; i < *count; i++ {
+			benchErr = nil
+			r := testing.Benchmark(bm.f)
+			if benchErr != nil || r.N == 0 {
+				return fmt.Errorf("bench: %s: %v", bm.name, benchErr)
+			}
+			fmt.Fprintf(w, "Benchmark%s-%d\t%s\n", bm.name, runtime.GOMAXPROCS(0), r.String())
 		}
-		fmt.Fprintf(stdout, "Benchmark%s-%d\t%s\n", bm.name, runtime.GOMAXPROCS(0), r.String())
+	}
+	if *out != "" {
+		if err := atomicfile.WriteFile(*out, raw.Bytes()); err != nil {
+			return err
+		}
+	}
+	if base == nil {
+		return nil
+	}
+	now, err := readBenchSamples(bytes.NewReader(raw.Bytes()), "now")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	geo := compareBench(stdout, base, now, *against)
+	if *maxRatio > 0 && geo > *maxRatio {
+		return fmt.Errorf("bench: geometric mean of now/baseline over sec/op is %.3f, above --max-ratio %g", geo, *maxRatio)
 	}
 	return nil
+}
+
+// cpuName is the processor's model name (Linux), as go test prints it.
+func cpuName() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // benchErr carries a benchmark's failure out of testing.Benchmark, where
