@@ -45,6 +45,10 @@ func (fig9) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		rows = append(rows,
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "search_s", Value: o.Result.SearchSeconds},
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "compute_s", Value: o.Result.ComputeSeconds},
+			// Virtual search time (measurement and profiling): what the
+			// gated savings use, since own compute is wall clock and moves
+			// between runs.
+			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "virtual_search_s", Value: o.Result.MeasureSeconds + o.Result.ProfileSeconds},
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "evaluations", Value: float64(o.Result.Evaluations)},
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "final_true_ms", Value: o.Truth.LatencyMs},
 			Row{Pipeline: o.Pipeline, Tuner: name, Bound: o.Bound, X: nan, Metric: "feasible", Value: b2f(o.Feasible)})
@@ -56,7 +60,8 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 	sec := &Section{Title: "convergence: best latency found against search time (Figure 9)"}
 	seen := orderTuners(uniq(rows, func(r *Row) string { return r.Tuner }))
 	sec.Text = "Search time is virtual measurement time (30 s windows of the same clip at 1 request/s, plus the drain of in-flight requests), " +
-		"local profiling time, and the tuner's own compute. ConfigNavigator profiles each function once, searches on its model, and confirms its pick " +
+		"local profiling time, and the tuner's own compute. The savings below (gated) compare virtual search time only (measurement and profiling), " +
+		"which the same seed repeats exactly; own compute is wall-clock time, differs between runs and machines, and is in its own column. ConfigNavigator profiles each function once, searches on its model, and confirms its pick " +
 		"with one measurement. Aquatope runs in both variants, `aquatope-fixed` (corrected) and `aquatope` (literal public code); the paper's " +
 		"94.11 % is against Aquatope, and the gated headline is against `aquatope-fixed`. Search time is spent whether or not the answer meets " +
 		"the bound, so the savings count every run, paired by seed (per seed: 1 − navigator's mean search time over the baseline's, over the same " +
@@ -82,13 +87,13 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		var p pairing
 		for _, seed := range seedsOf(rows) {
 			get := func(t string) float64 {
-				return mean(values(filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "search_s" && r.Seed == seed })))
+				return mean(values(filter(rows, func(r *Row) bool { return r.Tuner == t && r.Metric == "virtual_search_s" && r.Seed == seed })))
 			}
 			nav, bs := get("navigator"), get(base)
 			if math.IsNaN(nav) || math.IsNaN(bs) || bs == 0 {
 				continue
 			}
-			n := len(filter(rows, func(r *Row) bool { return r.Tuner == base && r.Metric == "search_s" && r.Seed == seed }))
+			n := len(filter(rows, func(r *Row) bool { return r.Tuner == base && r.Metric == "virtual_search_s" && r.Seed == seed }))
 			p.Pairs += n
 			p.Groups += n
 			p.PerSeed = append(p.PerSeed, 100*(1-nav/bs))
@@ -97,7 +102,7 @@ func (fig9) Summarize(rows []Row, figs *Figures) (*Section, error) {
 	}
 	savedHeadline := func(name string, paper float64, base string, tol float64) Headline {
 		p := saved(base)
-		h := headline(name, paper, p.PerSeed, "%", tol, "mean over pipelines and bounds per seed; every run counts; "+ciMethod)
+		h := headline(name, paper, p.PerSeed, "%", tol, "virtual search time (measurement and profiling; own compute apart); mean over pipelines and bounds per seed; every run counts; "+ciMethod)
 		h.Feasible = feasibleNote(rows, []string{"navigator", base}, p)
 		return h
 	}
