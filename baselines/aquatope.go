@@ -59,12 +59,16 @@ package baselines
 //
 // Literal-code defects, kept in "aquatope" and corrected in
 // "aquatope-fixed" (BASELINES.md):
-//   - infeasible_cost = 0 (bo_loop default). With a negative objective,
-//     BoTorch's max(obj + 0, 0)·w − 0 is 0 for every sample, so qNEI is
-//     exactly zero everywhere: the defect zeroes the acquisition (it does not
-//     reward infeasible points), its gradient is zero too, and optimize_acqf
-//     returns one of its raw scrambled-Sobol batches. After its 10 random points the literal variant is therefore
-//     quasi-random search. Fixed: the worst (largest) observed latency.
+//   - infeasible_cost = 0 (bo_loop default). With a negative objective
+//     (−latency), BoTorch's max(obj + 0, 0)·w − 0 is 0 for every sample of
+//     a positive latency, so qNEI counts only the posterior samples of
+//     negative latency (in our minimisation form f̃ = min(f, 0)·w): it is
+//     zero where the objective GP is confident, and the literal variant
+//     chases the points where its posterior puts mass below zero latency,
+//     far from the data, rather than improvement. That is not quasi-random
+//     search: on face-detection at +30 %, seeds 1–4, the optimiser found
+//     qNEI > 0 in 79 of 80 batches (mean 1.4–5.3 s of "improvement" per
+//     seed). Fixed: the worst (largest) observed latency.
 //   - The leave-one-out GP (diagnostic_model) is never fitted: it keeps
 //     BoTorch's initial hyperparameters (length-scales and output scale
 //     softplus(0) = ln 2, noise 2.0 = the mode of its prior, mean 0).
@@ -299,7 +303,7 @@ func (a Aquatope) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, er
 		note += fmt.Sprintf("; %d batches drawn at random after a GP fit failed", fallbacks)
 	}
 	if !a.Fixed {
-		note += "; literal variant: infeasible_cost 0 makes qNEI zero everywhere"
+		note += "; literal variant: infeasible_cost 0 (qNEI counts only samples of negative latency)"
 	}
 	res.Note = note
 	return env.Finish(res), nil

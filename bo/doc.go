@@ -50,10 +50,11 @@
 //     a sigmoid feasibility weight (η = 1e-3), optimised from 32 raw samples
 //     and 10 restarts. Its outlier filter needs leave-one-out predictions
 //     (LeaveOneOut). QNEIConfig.InfeasibleValue selects its literal
-//     (infeasible_cost = 0) or corrected behaviour: with 0, a positive
-//     objective and BoTorch's non-negative clamp the acquisition is exactly
-//     zero everywhere (it is zeroed, infeasible points are not rewarded), so
-//     the optimiser returns one of its raw quasi-random batches.
+//     (infeasible_cost = 0) or corrected behaviour: with 0 and BoTorch's
+//     non-negative clamp, f̃ = min(f, 0)·w, so only posterior samples of a
+//     negative objective count: the acquisition is zero where the objective
+//     GP is confident that it is positive and positive where its posterior
+//     reaches below zero.
 //
 // Why this is written here on top of gonum: gonum offers linear algebra and
 // local optimisation but no Gaussian processes or Bayesian optimisation, and
