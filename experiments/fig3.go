@@ -184,5 +184,8 @@ func minOf(xs []float64) float64 {
 
 // why explains missing stairs from the sweep (why.go).
 func (fig3) why(h Headline, rows []Row, ev *evidence, platform string) string {
+	if platform == PlatformMeasured {
+		return stairsWhy(rows) + "; the measured tables speed up smoothly between their sizes (interpolated linearly)"
+	}
 	return stairsWhy(rows) + "; the calibrated functions speed up smoothly with the CPU share (the calibration section)"
 }

@@ -67,14 +67,16 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		"`aquatope-fixed`) and with the literal `aquatope`'s, per (pipeline, bound, seed) where both answers are feasible, as the mean " +
 		"difference in percentage points per seed. The issue's target for ConfigNavigator: median regret within 5 % and at most " +
 		"CharmSeeker's and Aquatope's. Headlines give the navigator's median regret per bound and, for every tuner, the median pooled " +
-		"over pipelines and bounds (named so); the second table breaks the navigator's down by pipeline."
+		"over pipelines and bounds (named so); the second table breaks the navigator's down by pipeline. " +
+		"Every regret number, headline or table cell, is one statistic: per seed, the median regret of the truth-feasible answers in its scope, " +
+		"then the mean over seeds (the interval: Student-t over the per-seed medians)."
 	tunersSeen := orderTuners(uniq(rows, func(r *Row) string { return r.Tuner }))
 	sec.Text += missingTuners(tunersSeen)
 	header := []string{"tuner"}
 	for _, b := range paperBounds {
-		header = append(header, fmt.Sprintf("+%.0f %%: median regret of truth-feasible answers (%%)", b*100), fmt.Sprintf("+%.0f %%: truth-feasible (answers)", b*100))
+		header = append(header, fmt.Sprintf("+%.0f %%: median regret of truth-feasible answers (%%, mean over seeds)", b*100), fmt.Sprintf("+%.0f %%: truth-feasible (answers)", b*100))
 	}
-	header = append(header, "all bounds pooled: median regret (%)", "all bounds: truth-feasible (answers)")
+	header = append(header, "all bounds pooled: median regret (%, mean over seeds)", "all bounds: truth-feasible (answers)")
 	sec.Table = [][]string{header}
 	feasibleRegret := func(keep func(r *Row) bool) []Row {
 		ans := answers(rows, "regret", "regret")
@@ -88,12 +90,12 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		row := []string{label(t)}
 		for _, b := range paperBounds {
 			rs := feasibleRegret(func(r *Row) bool { return r.Tuner == t && r.Bound == b })
-			row = append(row, pctOrDash(100*median(values(rs))),
+			row = append(row, pctOrDash(mean(seedMedians(rs))),
 				rateCell(feasibility(rows, func(r *Row) bool { return r.Tuner == t && r.Bound == b })))
 		}
 		rs := feasibleRegret(func(r *Row) bool { return r.Tuner == t })
 		kf, nf := feasibility(rows, func(r *Row) bool { return r.Tuner == t })
-		row = append(row, pctOrDash(100*median(values(rs))), rateCell(kf, nf))
+		row = append(row, pctOrDash(mean(seedMedians(rs))), rateCell(kf, nf))
 		sec.Table = append(sec.Table, row)
 		vals := make(plotter.Values, len(rs))
 		for i, r := range rs {
@@ -109,10 +111,7 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		}
 		ticks = append(ticks, plot.Tick{Value: float64(k), Label: legend(t)})
 		// Per-seed medians over the feasible answers give the interval.
-		var perSeed []float64
-		for _, seed := range seedsOf(rs) {
-			perSeed = append(perSeed, 100*median(values(filter(rs, func(r *Row) bool { return r.Seed == seed }))))
-		}
+		perSeed := seedMedians(rs)
 		tol := 0.0
 		if t == "navigator" {
 			tol = 5
@@ -120,10 +119,7 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 			// the navigator is far from the optimum.
 			for _, b := range paperBounds {
 				brs := feasibleRegret(func(r *Row) bool { return r.Tuner == t && r.Bound == b })
-				var ps []float64
-				for _, seed := range seedsOf(brs) {
-					ps = append(ps, 100*median(values(filter(brs, func(r *Row) bool { return r.Seed == seed }))))
-				}
+				ps := seedMedians(brs)
 				k, n := feasibility(rows, func(r *Row) bool { return r.Tuner == t && r.Bound == b })
 				h := headline(fmt.Sprintf("median regret of navigator at +%.0f %% (truth-feasible answers)", 100*b), math.NaN(), ps, "%", 10,
 					fmt.Sprintf("%d pipelines at this bound; per-seed medians, 95 %% Student-t CI over seeds", len(regretPipelines)))
@@ -139,7 +135,7 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 	// The navigator's regret per pipeline and bound: the scope of every
 	// other regret number of the report (the measured section's is
 	// face-detection at +30 and +50 %).
-	byPipe := [][]string{{"navigator: median regret (%) by pipeline"}}
+	byPipe := [][]string{{"navigator: median regret (%, mean over seeds) by pipeline"}}
 	for _, b := range paperBounds {
 		byPipe[0] = append(byPipe[0], fmt.Sprintf("+%.0f %%", 100*b))
 	}
@@ -148,7 +144,7 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		for _, b := range paperBounds {
 			rs := feasibleRegret(func(r *Row) bool { return r.Tuner == "navigator" && r.Pipeline == pipe && r.Bound == b })
 			k, n := feasibility(rows, func(r *Row) bool { return r.Tuner == "navigator" && r.Pipeline == pipe && r.Bound == b })
-			row = append(row, fmt.Sprintf("%s (%d/%d feasible)", fmtNum(100*median(values(rs)), ""), k, n))
+			row = append(row, fmt.Sprintf("%s (%d/%d feasible)", fmtNum(mean(seedMedians(rs)), ""), k, n))
 		}
 		byPipe = append(byPipe, row)
 	}
@@ -197,4 +193,16 @@ func (regretExp) Summarize(rows []Row, figs *Figures) (*Section, error) {
 	sec.Figures = []string{f}
 	sec.Captions = []string{"Regret of the truth-feasible answers, by tuner. Truth-feasible answers: " + rateSummary(rows, tunersSeen) + "."}
 	return sec, nil
+}
+
+// seedMedians is the statistic behind every regret number of the report
+// (headlines and tables alike): per seed, the median regret (%) of the
+// truth-feasible answers in rs; a number is the mean of these over seeds,
+// its interval their Student-t interval.
+func seedMedians(rs []Row) []float64 {
+	var out []float64
+	for _, seed := range seedsOf(rs) {
+		out = append(out, 100*median(values(filter(rs, func(r *Row) bool { return r.Seed == seed }))))
+	}
+	return out
 }
