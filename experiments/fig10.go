@@ -98,7 +98,7 @@ func (fig10) Summarize(rows []Row, figs *Figures) (*Section, error) {
 					return mean(values(filter(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t && r.Metric == m })))
 				}
 				feas := rateCell(feasibility(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t }))
-				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), label(t), fmt.Sprintf("%.0f", f("latency_ms")), fmt.Sprintf("%.2f", f("cost_mb_ms")/mbmsPerGBs), feas})
+				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), label(t), fmtDec(f("latency_ms"), 0), fmtDec(f("cost_mb_ms")/mbmsPerGBs, 2), feas})
 			}
 		}
 	}

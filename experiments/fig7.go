@@ -103,12 +103,15 @@ func (fig7) Summarize(rows []Row, figs *Figures) (*Section, error) {
 					return mean(values(filter(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t && r.Metric == m })))
 				}
 				within := "yes"
-				if f("cost_per_request_usd") > f("c_bound_usd")*(1+1e-9) {
+				switch c := f("cost_per_request_usd"); {
+				case math.IsNaN(c):
+					within = "–" // no answer to replay
+				case c > f("c_bound_usd")*(1+1e-9):
 					within = "no"
 				}
 				feas := rateCell(feasibility(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t }))
-				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), label(t), fmt.Sprintf("%.0f", f("mean_ms")), fmt.Sprintf("%.0f", f("p95_ms")),
-					fmt.Sprintf("%.6f", f("cost_per_request_usd")), within, feas, fmt.Sprintf("%.1f %%", 100*f("failed_share"))})
+				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), label(t), fmtDec(f("mean_ms"), 0), fmtDec(f("p95_ms"), 0),
+					fmtDec(f("cost_per_request_usd"), 6), within, feas, fmtDec(100*f("failed_share"), 1)})
 			}
 		}
 	}
