@@ -32,10 +32,15 @@
 //
 // # Report
 //
-// report.md has a section per experiment: what was run, a table of headline
-// numbers (the paper's, ours as the mean over seeds with a 95 % Student-t
-// interval, the ratio, the truth-feasible column), the experiment's own
-// table, and its figures with captions.
+// report.md opens with a summary (every number of the paper the run
+// reproduces, ours with its interval, whether they agree by cnav check's
+// rule, and a one-line reason computed from the run where they do not:
+// why.go) and a table of contents. Then a section per experiment: what was
+// run, a table of headline numbers (the paper's, ours as the mean over seeds
+// with a 95 % Student-t interval, the ratio where both share a sign, the
+// truth-feasible column), the reasons for every number that differs from the
+// paper, the experiment's own tables, and its figures with captions (legends
+// in a column of their own: Figures.SaveGrid).
 //
 // # Comparisons (compare.go)
 //
