@@ -138,14 +138,18 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // trainModel synthesises, measures and trains with one seed.
 func trainModel(ctx context.Context, plat *platform.Profile, n, samples int, seed uint64, stderr io.Writer) (*model.Model, *model.Dataset, error) {
 	t0 := time.Now()
+	hb := newHeartbeat(stderr, fmt.Sprintf("model: measuring %d synthetic functions at every size", n))
 	ds, err := model.Measure(ctx, plat, model.Synthesize(n, seed), samples, seed)
+	hb.done()
 	if err != nil {
 		return nil, nil, err
 	}
 	t1 := time.Now()
 	opts := model.DefaultTrainOptions()
 	opts.Seed = seed
+	hb = newHeartbeat(stderr, "model: training the two networks")
 	m, err := model.Train(ds, opts)
+	hb.done()
 	if err != nil {
 		return nil, nil, err
 	}

@@ -52,6 +52,16 @@ func newVirtualProgress(w io.Writer, span time.Duration, what string) *progress 
 	})
 }
 
+// newHeartbeat reports a step whose size is unknown: off a terminal, a line
+// with the elapsed time at least every progressEvery; nothing on a terminal
+// or for a step shorter than that.
+func newHeartbeat(w io.Writer, what string) *progress {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("CI") == "" {
+		return &progress{}
+	}
+	return startProgress(w, -1, what, func(n, total int64) string { return "working" })
+}
+
 func startProgress(w io.Writer, total int64, what string, format func(n, total int64) string) *progress {
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("CI") == "" {
 		return &progress{bar: progressbar.NewOptions64(total,
@@ -123,6 +133,7 @@ func (p *progress) line(final bool) {
 	elapsed := time.Since(p.start)
 	eta := "unknown"
 	switch {
+	case p.total < 0: // a heartbeat: no total
 	case p.n >= p.total:
 		eta = "0s"
 	case p.n > p.n0:

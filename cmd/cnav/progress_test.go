@@ -69,3 +69,16 @@ func TestProgressQuietWhenShort(t *testing.T) {
 		t.Errorf("a short command wrote %q", buf.String())
 	}
 }
+
+// A step of unknown size (model training) writes a heartbeat line.
+func TestHeartbeat(t *testing.T) {
+	defer func(d time.Duration) { progressEvery = d }(progressEvery)
+	progressEvery = 20 * time.Millisecond
+	var buf bytes.Buffer
+	p := newHeartbeat(&buf, "model: training the two networks")
+	time.Sleep(50 * time.Millisecond)
+	p.done()
+	if !regexp.MustCompile(`(?m)^model: training the two networks: working, elapsed [0-9.]+m?s, ETA unknown$`).MatchString(buf.String()) {
+		t.Errorf("got %q", buf.String())
+	}
+}
