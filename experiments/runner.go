@@ -124,12 +124,17 @@ func inSubset(subset string, c Cell) bool {
 func (o Options) onMeasured() bool { return len(o.Measured) > 0 || o.MeasuredPlatform }
 
 // CodeVersion identifies the code that computes cells: the VCS revision the
-// binary was built from, with "+dirty" for uncommitted changes, or "dev".
-// Cached cells from another version are not reused.
-func CodeVersion() string {
+// binary was built from, with "+dirty-HASH" for uncommitted changes (HASH of
+// the executable, so two different dirty builds never share cells), or
+// "dev-HASH" for a build without VCS stamps. Cached cells from another version
+// are not reused.
+func CodeVersion() string { return codeVersion() }
+
+// codeVersion is computed once per process.
+var codeVersion = sync.OnceValue(func() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "dev"
+		return binaryVersion()
 	}
 	rev, dirty := "", false
 	for _, s := range info.Settings {
@@ -141,15 +146,36 @@ func CodeVersion() string {
 		}
 	}
 	if rev == "" {
-		return "dev"
+		return binaryVersion()
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
 	}
 	if dirty {
-		rev += "+dirty"
+		rev += "+" + strings.TrimPrefix(binaryVersion(), "dev-")
+		rev = strings.Replace(rev, "+", "+dirty-", 1)
 	}
 	return rev
+})
+
+// binaryVersion names a build without version-control stamps (go build -buildvcs=false, or
+// outside the repository) by a hash of the executable, so that cached cells
+// are never reused across code changes.
+func binaryVersion() string {
+	path, err := os.Executable()
+	if err != nil {
+		return "dev"
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "dev"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "dev"
+	}
+	return fmt.Sprintf("dev-%x", h.Sum(nil)[:6])
 }
 
 // cellFile is what a finished cell leaves on disk. Checksum is the SHA-256
