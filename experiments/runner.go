@@ -152,8 +152,7 @@ var codeVersion = sync.OnceValue(func() string {
 		rev = rev[:12]
 	}
 	if dirty {
-		rev += "+" + strings.TrimPrefix(binaryVersion(), "dev-")
-		rev = strings.Replace(rev, "+", "+dirty-", 1)
+		rev += "+dirty-" + strings.TrimPrefix(binaryVersion(), "dev-")
 	}
 	return rev
 })
