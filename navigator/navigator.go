@@ -12,6 +12,7 @@ import (
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/tuner"
+	"github.com/confignav/confignav/video"
 )
 
 // Prediction is a predicted latency distribution of one function at one
@@ -73,6 +74,7 @@ type lastTune struct {
 	p     *tuner.Problem
 	feats []backend.Features
 	opts  Options
+	in    video.Input // the clip the features were profiled on
 }
 
 // Name is "navigator".
@@ -117,7 +119,7 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	if opts.Seed == 0 {
 		opts.Seed = p.Seed
 	}
-	n.last = &lastTune{p: p, feats: feats, opts: opts}
+	n.last = &lastTune{p: p, feats: feats, opts: opts, in: env.Input}
 	n.conf = Confirmation{Chance: n.chance()}
 	res := &tuner.Result{Tuner: n.Name(), Unit: fmt.Sprintf("profiling runs + pipeline runs of %g s", float64(env.WindowUs)/1e6)}
 	search := func(nodes []NodeModel, bound float64) (*Plan, error) {
@@ -534,7 +536,7 @@ func (n *Navigator) Research(ctx context.Context, fanout map[string]float64) (ba
 		if v, ok := fanout[nd.Name]; ok && nd.FanOut != "" && v >= 0 && !math.IsInf(v, 0) {
 			return int(math.Ceil(v))
 		}
-		return nd.Instances(p.Env.Input)
+		return nd.Instances(n.last.in)
 	})
 	if err != nil {
 		return nil, err
@@ -594,7 +596,57 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 	if err != nil {
 		return nil, err
 	}
-	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts}
+	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts, in: p.Env.Input}
+	return n.config(p, plan.Config), nil
+}
+
+// ResearchInput re-plans after the input distribution shifted (§3.3.2 and
+// §4.5: lower-resolution input): every function is profiled again on in, a
+// clip of the new regime (one local profiling run each, charged to the last
+// problem's environment), and the search runs on the new profiles like
+// Research (one round, local search for large groups, fewer Monte-Carlo
+// samples) but over the whole grid: an input change can move a function's
+// best size far from the stored one (hd passes 1080p frames through and
+// upscales 360p ones). fanout is as for Research; nodes it does not name
+// take their instance count from in. The new profiles and clip become the
+// ones later re-searches start from. Nothing is measured.
+func (n *Navigator) ResearchInput(ctx context.Context, in video.Input, fanout map[string]float64) (backend.Config, error) {
+	if n.last == nil {
+		return nil, errors.New("navigator: re-search before any Tune")
+	}
+	if err := in.Validate(); err != nil {
+		return nil, fmt.Errorf("navigator: re-search input: %w", err)
+	}
+	p := n.last.p
+	env := p.Env
+	saved := env.Input
+	env.Input = in
+	feats := make([]backend.Features, len(p.Pipeline.Nodes))
+	for i, nd := range p.Pipeline.Nodes {
+		f, err := env.Profile(ctx, nd.Name)
+		if err != nil {
+			env.Input = saved
+			return nil, fmt.Errorf("navigator: profile %q on the new input: %w", nd.Name, err)
+		}
+		feats[i] = f
+	}
+	env.Input = saved
+	nodes, err := n.models(p, feats, func(nd *pipeline.Node) int {
+		if v, ok := fanout[nd.Name]; ok && nd.FanOut != "" && v >= 0 && !math.IsInf(v, 0) {
+			return int(math.Ceil(v))
+		}
+		return nd.Instances(in)
+	})
+	if err != nil {
+		return nil, err
+	}
+	opts := n.last.opts
+	opts.Rounds, opts.Large, opts.Radius = 1, nil, 0
+	plan, err := researchSearch(ctx, p, nodes, opts, n.Store)
+	if err != nil {
+		return nil, err
+	}
+	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts, in: in}
 	return n.config(p, plan.Config), nil
 }
 
