@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/pipeline"
@@ -14,16 +15,17 @@ type Controller struct {
 	Grid        []int
 	Bound       float64 // C_bound, USD per request
 	Offline     backend.Config
-	Alpha       float64 // batch constriction factor (default 1)
+	Alpha       float64 // adjustment factor of Δr = α(C_real − C_bound), both directions (default 1)
 	Band        float64 // hysteresis dead band (default 0.03)
-	MinRequests int     // fewer closed requests in a window: no change (default 10)
-	Radius      int     // grid steps allowed around the offline optimum (default 8)
+	MinRequests int     // fewer closed requests under a configuration: wait (default 3)
+	MaxRequests int     // decide on the mean once this many requests are in (default 40)
+	Z           float64 // a move needs C_real ± Z·SE clear of the band (default 1.645)
+	Radius      int     // grid steps allowed around the offline optimum (0, the default: no limit)
 
 	current  backend.Config
 	oomFloor map[string]int // smallest index known to fit
 	lastMove map[string]move
-	window   int
-	changed  int // window of the last change
+	window   int // decisions taken
 }
 
 type move struct {
@@ -33,8 +35,8 @@ type move struct {
 
 // NewController starts at the offline optimum.
 func NewController(grid []int, bound float64, offline backend.Config) *Controller {
-	return &Controller{Grid: grid, Bound: bound, Offline: offline.Clone(), Alpha: 1, Band: 0.03, MinRequests: 10, Radius: 8,
-		current: offline.Clone(), oomFloor: map[string]int{}, lastMove: map[string]move{}, changed: -10}
+	return &Controller{Grid: grid, Bound: bound, Offline: offline.Clone(), Alpha: 1, Band: 0.03, MinRequests: 3, MaxRequests: 40, Z: 1.645,
+		current: offline.Clone(), oomFloor: map[string]int{}, lastMove: map[string]move{}}
 }
 
 // Current is the configuration in force.
@@ -44,7 +46,6 @@ func (c *Controller) Current() backend.Config { return c.current.Clone() }
 func (c *Controller) Reset(offline backend.Config) {
 	c.Offline, c.current = offline.Clone(), offline.Clone()
 	c.lastMove = map[string]move{}
-	c.changed = c.window
 }
 
 func (c *Controller) index(mb int) int {
@@ -58,19 +59,30 @@ func (c *Controller) index(mb int) int {
 // Decision is what a window led to.
 type Decision struct {
 	Changed bool
+	// Waiting: too few requests to decide; the caller keeps them and
+	// passes them again with the next window's.
+	Waiting bool
 	Config  backend.Config
 	Reason  string
 }
 
-// Step looks at the requests closed in one window and decides.
+// Step looks at the closed requests that started under the configuration in
+// force since the last decision. With fewer than MinRequests successful ones
+// it waits (Decision.Waiting: the caller keeps them and adds the next
+// window's); otherwise it decides on them.
 func (c *Controller) Step(dag *pipeline.DAG, reqs []*Request) Decision {
-	c.window++
 	// Out-of-memory failures raise that function's floor at once.
 	for _, q := range reqs {
 		for f, recs := range q.Invocations {
 			for _, r := range recs {
 				if r.Status == backend.OOM {
 					c.oomFloor[f] = max(c.oomFloor[f], c.index(int(r.MemoryMB))+1)
+				}
+				// A function is not shrunk below the memory it was seen to
+				// use (REPORT's Max Memory Used) with the navigator's 10 %
+				// margin (navigator.Navigator.MemoryMargin).
+				if r.MaxMemoryMB > 0 {
+					c.oomFloor[f] = max(c.oomFloor[f], min(len(c.Grid)-1, sort.SearchInts(c.Grid, int(math.Ceil(1.1*float64(r.MaxMemoryMB))))))
 				}
 			}
 		}
@@ -81,85 +93,104 @@ func (c *Controller) Step(dag *pipeline.DAG, reqs []*Request) Decision {
 			ok = append(ok, q)
 		}
 	}
+	if c.fixFloors() {
+		return Decision{Changed: true, Config: c.Current(), Reason: "raised functions that ran out of memory"}
+	}
 	if len(ok) < c.MinRequests {
-		if c.fixFloors() {
-			return Decision{Changed: true, Config: c.Current(), Reason: "raised functions that ran out of memory"}
-		}
-		return Decision{Reason: fmt.Sprintf("%d requests closed, fewer than the minimum %d: no change", len(ok), c.MinRequests)}
+		return Decision{Waiting: true, Reason: fmt.Sprintf("%d requests under this configuration, fewer than the minimum %d: waiting", len(ok), c.MinRequests)}
 	}
-	if c.window-c.changed < 2 {
-		if c.fixFloors() {
-			return Decision{Changed: true, Config: c.Current(), Reason: "raised functions that ran out of memory"}
-		}
-		return Decision{Reason: "cool-down after the last change"}
-	}
-	var cost float64
+	var cost, cost2 float64
 	critical := map[string]int{}
+	critMs := map[string]float64{} // time on the critical path by function
+	perFn := map[string]float64{}  // cost per request by function
 	for _, q := range ok {
 		cost += q.CostUSD
+		cost2 += q.CostUSD * q.CostUSD
 		for _, f := range CriticalPath(dag, q) {
 			critical[f]++
+			var d int64
+			for _, r := range q.Invocations[f] {
+				d = max(d, r.Duration)
+			}
+			critMs[f] += float64(d) / 1000
+		}
+		for f, recs := range q.Invocations {
+			for _, r := range recs {
+				perFn[f] += r.CostUSD / float64(len(ok))
+			}
 		}
 	}
-	creal := cost / float64(len(ok))
+	n := float64(len(ok))
+	creal := cost / n
+	se := math.Sqrt(math.Max(0, cost2/n-creal*creal) / math.Max(1, n-1))
+	over, under := creal-c.Z*se > c.Bound*(1+c.Band), creal+c.Z*se < c.Bound*(1-c.Band)
+	if !over && !under && len(ok) < c.MaxRequests &&
+		(creal > c.Bound*(1+c.Band) || creal < c.Bound*(1-c.Band)) {
+		return Decision{Waiting: true, Reason: fmt.Sprintf("$%.3g ± %.3g per request over %d requests: not yet clear of the band around $%.3g, waiting",
+			creal, c.Z*se, len(ok), c.Bound)}
+	}
+	c.window++
 	names := dag.Names()
 	switch {
-	case creal > c.Bound*(1+c.Band):
-		// Batch constriction of non-critical functions.
-		frac := c.Alpha * (creal - c.Bound) / creal
-		var moved []string
+	case over || (len(ok) >= c.MaxRequests && creal > c.Bound*(1+c.Band)):
+		// Batch constriction of the non-critical functions: Δr =
+		// α(C_real − C_bound) dollars per request, shared in proportion to
+		// their cost, each function's memory cut by the share of its cost it
+		// must save (cost ∝ memory at a fixed duration: a CPU-bound function
+		// saves less and the next decision cuts again).
+		cut := c.Alpha * (creal - c.Bound)
+		var nc []string
+		var ncCost float64
 		for _, f := range names {
-			if critical[f]*2 >= len(ok) {
-				continue
+			if critical[f]*2 < len(ok) && perFn[f] > 0 {
+				nc = append(nc, f)
+				ncCost += perFn[f]
 			}
-			// Δr = α(C_real − C_bound) as a share of the function's memory.
-			target := float64(c.current[f]) * (1 - frac)
-			j := sort.SearchInts(c.Grid, int(math.Floor(target))+1) - 1
-			if c.shift(f, min(-1, j-c.index(c.current[f])), true) {
-				moved = append(moved, f)
+		}
+		var moved []string
+		if ncCost > 0 {
+			frac := math.Min(1, cut/ncCost)
+			for _, f := range nc {
+				if c.shrink(f, frac) {
+					moved = append(moved, f)
+				}
 			}
 		}
 		if len(moved) == 0 {
-			// Everything is critical: shrink the least critical one step.
+			// Everything is critical (or at its floor): the least critical
+			// function that can shrink takes the whole cut.
 			sort.SliceStable(names, func(a, b int) bool { return critical[names[a]] < critical[names[b]] })
 			for _, f := range names {
-				if c.shift(f, -1, true) {
+				if perFn[f] > 0 && c.shrink(f, math.Min(1, cut/perFn[f])) {
 					moved = append(moved, f)
 					break
 				}
 			}
 		}
 		if len(moved) > 0 {
-			c.changed = c.window
-			return Decision{Changed: true, Config: c.Current(), Reason: fmt.Sprintf("over budget ($%.3g > $%.3g): constricted %v", creal, c.Bound, moved)}
+			parts := make([]string, len(moved))
+			for k, f := range moved {
+				parts[k] = fmt.Sprintf("%s→%d", f, c.current[f])
+			}
+			return Decision{Changed: true, Config: c.Current(), Reason: fmt.Sprintf("over budget ($%.3g > $%.3g): constricted %s", creal, c.Bound, strings.Join(parts, " "))}
 		}
 		return Decision{Reason: "over budget, but every function is at its floor"}
-	case creal < c.Bound*(1-c.Band):
-		// Relax the function most often on the critical path, if its worst-
-		// case extra cost fits.
-		sort.SliceStable(names, func(a, b int) bool { return critical[names[a]] > critical[names[b]] })
-		perFn := map[string]float64{}
-		for _, q := range ok {
-			for f, recs := range q.Invocations {
-				for _, r := range recs {
-					perFn[f] += r.CostUSD
-				}
-			}
-		}
+	case under || (len(ok) >= c.MaxRequests && creal < c.Bound*(1-c.Band)):
+		// Critical-path relaxation: the function with the most time on the
+		// critical path grows by as much as Δr = α(C_bound − C_real) pays for if it
+		// did not speed up at all (its cost grows with its memory).
+		slack := c.Alpha * (c.Bound - creal)
+		sort.SliceStable(names, func(a, b int) bool { return critMs[names[a]] > critMs[names[b]] })
 		for _, f := range names {
 			if critical[f] == 0 {
 				break
 			}
 			i := c.index(c.current[f])
-			if i+1 >= len(c.Grid) {
-				continue
+			j := i
+			for j+1 < len(c.Grid) && perFn[f]*(float64(c.Grid[j+1])/float64(c.Grid[i])-1) <= slack {
+				j++
 			}
-			extra := perFn[f] / float64(len(ok)) * (float64(c.Grid[i+1])/float64(c.Grid[i]) - 1)
-			if creal+extra > c.Bound {
-				continue
-			}
-			if c.shift(f, +1, false) {
-				c.changed = c.window
+			if j > i && c.shift(f, j-i) {
 				return Decision{Changed: true, Config: c.Current(), Reason: fmt.Sprintf("under budget ($%.3g < $%.3g): relaxed critical %s to %d MB", creal, c.Bound, f, c.current[f])}
 			}
 		}
@@ -168,13 +199,23 @@ func (c *Controller) Step(dag *pipeline.DAG, reqs []*Request) Decision {
 	return Decision{Reason: fmt.Sprintf("within the band ($%.3g vs $%.3g)", creal, c.Bound)}
 }
 
+// shrink cuts f's memory by the fraction frac, to the grid size at or below
+// the target, at least one step.
+func (c *Controller) shrink(f string, frac float64) bool {
+	target := float64(c.current[f]) * (1 - frac)
+	j := sort.SearchInts(c.Grid, int(math.Floor(target))+1) - 1
+	return c.shift(f, min(-1, j-c.index(c.current[f])))
+}
+
 // shift moves f by steps grid positions within its limits; it refuses to undo
-// a move made in the last two windows.
-func (c *Controller) shift(f string, steps int, shrinking bool) bool {
-	off := c.index(c.Offline[f])
+// a move made in the last two decisions.
+func (c *Controller) shift(f string, steps int) bool {
 	i := c.index(c.current[f])
-	lo := max(0, off-c.Radius, c.oomFloor[f])
-	hi := min(len(c.Grid)-1, off+c.Radius)
+	lo, hi := c.oomFloor[f], len(c.Grid)-1
+	if c.Radius > 0 {
+		off := c.index(c.Offline[f])
+		lo, hi = max(lo, off-c.Radius), min(hi, off+c.Radius)
+	}
 	j := min(hi, max(lo, i+steps))
 	if j == i {
 		return false
@@ -199,9 +240,6 @@ func (c *Controller) fixFloors() bool {
 			c.current[f] = c.Grid[floor]
 			changed = true
 		}
-	}
-	if changed {
-		c.changed = c.window
 	}
 	return changed
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/confignav/confignav/video"
 )
 
 // StructureDetector declares a structure change when Run consecutive closed
@@ -249,40 +251,205 @@ func medianInt(xs []int) float64 {
 	return float64(s[len(s)/2-1]+s[len(s)/2]) / 2
 }
 
-// ShiftDetector is a two-sided Page–Hinkley test on a latency stream: it
-// signals when the cumulative deviation from the running mean, less a drift
-// allowance δ·mean, exceeds λ·mean in either direction.
-type ShiftDetector struct {
-	Delta, Lambda float64
+// InputDetector finds shifts of the input distribution (§3.3.2, §4.5: the
+// resolution drops) from the inputs of arriving requests: the clip metadata
+// the pipeline's entry receives with each request (resolution, frame rate,
+// length, faces, motion), never from latencies, which move with every
+// reconfiguration and vary clip by clip.
+//
+// Each feature is cut into categories (resolution by frame height, fps to a
+// tenth, length in half-octaves, faces exactly, motion in quarters). For
+// every category c a CUSUM accumulates the log-likelihood ratio of "a share
+// Rho of requests now has c" against the baseline:
+//
+//	S_c ← max(0, S_c + log(Rho/p_c + 1 − Rho))  when the request has c,
+//	S_c ← max(0, S_c + log(1 − Rho))            otherwise,
+//
+// and a shift is declared when S_c ≥ H. The baseline share p_c is the
+// Wilson upper bound (z = Z) of c's share among the baseline requests, so an
+// estimate from few requests errs towards no alarm: with p_c at or above the
+// true share the increments are a likelihood ratio of mean ≤ 1 under no
+// shift, and by Lorden's bound a category's run length to a false alarm is
+// at least e^H requests on average. Requests enter the baseline Lag requests
+// late, so that a shift is not absorbed while it is being detected; a
+// feature is armed once its baseline holds MinBaseline requests. After a
+// shift of a feature its baseline restarts empty (the lag queue mixes the
+// regimes), so the feature re-arms MinBaseline + Lag requests later. A
+// category whose bound is already at or above Rho gives no evidence.
+type InputDetector struct {
+	// H is the alarm threshold: ln 10⁶, a mean run of at least 10⁶ requests
+	// per category between false alarms; with the 18 categories of the
+	// default catalogue (4 resolutions, 4 frame rates, 1 length, 5 face
+	// counts, 4 motion quarters) at least 5.5·10⁴ requests, about 40 of the
+	// busiest 30-minute default runs (rank:10, seed 1: 1,342 requests).
+	H float64
+	// Rho is the share of requests the alternative puts on one category
+	// (0.9): a change concentrates a feature on one value (what
+	// traces.Change does, and a new upstream source would), and a
+	// straggler of the old regime costs log(1 − Rho) instead of a reset.
+	Rho float64
+	// Z is the Wilson bound's z (2, a one-sided 97.7 % bound).
+	Z float64
+	// MinBaseline requests arm a feature (50: with Z = 2 a category at a
+	// true 10 % share is then bounded at 22 %, not below it).
+	MinBaseline int
+	// Lag requests wait before entering the baseline (32: longer than the
+	// slowest detection the defaults allow, a change to the commonest
+	// category of the default catalogue, 1080p at 44 %, which takes
+	// ⌈H / log(Rho/0.5 + 0.1)⌉ = 24 requests with its bound near 50 %).
+	Lag int
 
-	n        int
-	mean     float64
-	up, down float64
-	Shifts   int
+	feats  []*inputFeature
+	Shifts int
 }
 
-// NewShiftDetector uses δ = 2 % and λ = 50 % of the running mean.
-func NewShiftDetector() *ShiftDetector { return &ShiftDetector{Delta: 0.02, Lambda: 0.5} }
-
-// Observe adds a latency and reports a level shift.
-func (s *ShiftDetector) Observe(x float64) bool {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return false
-	}
-	s.n++
-	s.mean += (x - s.mean) / float64(s.n)
-	if s.n < 10 {
-		return false
-	}
-	s.up = math.Max(0, s.up+x-s.mean-s.Delta*s.mean)
-	s.down = math.Max(0, s.down+s.mean-x-s.Delta*s.mean)
-	if s.up > s.Lambda*s.mean || s.down > s.Lambda*s.mean {
-		s.Shifts++
-		s.Reset()
-		return true
-	}
-	return false
+type inputFeature struct {
+	name   string
+	cat    func(video.Input) int
+	n      int
+	counts map[int]int
+	cusum  map[int]float64
+	lag    []int
 }
 
-// Reset forgets the history (after a shift or a reconfiguration).
-func (s *ShiftDetector) Reset() { s.n, s.mean, s.up, s.down = 0, 0, 0, 0 }
+// NewInputDetector uses the defaults above.
+func NewInputDetector() *InputDetector {
+	d := &InputDetector{H: math.Log(1e6), Rho: 0.9, Z: 2, MinBaseline: 50, Lag: 32}
+	for _, f := range []struct {
+		name string
+		cat  func(video.Input) int
+	}{
+		{"resolution", func(in video.Input) int { return in.Height }},
+		{"fps", func(in video.Input) int { return int(math.Round(in.FPS * 10)) }},
+		{"seconds", func(in video.Input) int { return int(math.Round(2 * math.Log2(math.Max(in.Seconds, 1e-3)))) }},
+		{"faces", func(in video.Input) int { return in.Faces }},
+		{"motion", func(in video.Input) int { return min(3, max(0, int(in.Motion*4))) }},
+	} {
+		d.feats = append(d.feats, &inputFeature{name: f.name, cat: f.cat, counts: map[int]int{}, cusum: map[int]float64{}})
+	}
+	return d
+}
+
+// upper is the Wilson upper bound of a share k/n.
+func upper(k, n int, z float64) float64 {
+	p, nn := float64(k)/float64(n), float64(n)
+	return (p + z*z/(2*nn) + z*math.Sqrt(p*(1-p)/nn+z*z/(4*nn*nn))) / (1 + z*z/nn)
+}
+
+// Observe takes one arriving request's input and reports a shift: the
+// feature that moved, described, and the new regime's value (set on prev,
+// the clip the current configuration was profiled on).
+func (d *InputDetector) Observe(in video.Input, prev video.Input) (bool, string, video.Input) {
+	for _, f := range d.feats {
+		c := f.cat(in)
+		if f.n >= d.MinBaseline {
+			// Categories in a fixed order: the sums are reproducible to the bit.
+			if _, ok := f.cusum[c]; !ok {
+				f.cusum[c] = 0
+			}
+			keys := make([]int, 0, len(f.cusum))
+			for k := range f.cusum {
+				keys = append(keys, k)
+			}
+			sort.Ints(keys)
+			for _, k := range keys {
+				inc := math.Log(1 - d.Rho)
+				if k == c {
+					// A category already near Rho of the baseline cannot
+					// shift towards itself (the Wilson bound of a share of
+					// 1 is below 1).
+					inc = 0
+					if pu := upper(f.counts[k], f.n, d.Z); pu < d.Rho {
+						inc = math.Log(d.Rho/pu + 1 - d.Rho)
+					}
+				}
+				f.cusum[k] = math.Max(0, f.cusum[k]+inc)
+			}
+			if f.cusum[c] >= d.H {
+				was := f.mode()
+				next := setFeature(prev, f.name, in)
+				// The lag queue mixes the regimes: the baseline restarts
+				// empty and the feature re-arms on the new regime alone.
+				f.n, f.counts, f.cusum, f.lag = 0, map[int]int{}, map[int]float64{}, nil
+				f.admit(c, d.Lag)
+				d.Shifts++
+				return true, fmt.Sprintf("input %s: %s → %s", f.name, was, describeFeature(f.name, in)), next
+			}
+		}
+		f.admit(c, d.Lag)
+	}
+	return false, "", prev
+}
+
+// admit queues a category and moves the oldest past the lag into the
+// baseline.
+func (f *inputFeature) admit(c, lag int) {
+	f.lag = append(f.lag, c)
+	if len(f.lag) > lag {
+		f.counts[f.lag[0]]++
+		f.n++
+		f.lag = f.lag[1:]
+	}
+}
+
+// mode describes the baseline's commonest category.
+func (f *inputFeature) mode() string {
+	best, bestN := 0, -1
+	keys := make([]int, 0, len(f.counts))
+	for k := range f.counts {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	for _, k := range keys {
+		if f.counts[k] > bestN {
+			best, bestN = k, f.counts[k]
+		}
+	}
+	return fmt.Sprintf("mostly %s (%.0f %%)", categoryString(f.name, best), 100*float64(bestN)/float64(max(f.n, 1)))
+}
+
+func categoryString(name string, c int) string {
+	switch name {
+	case "resolution":
+		return fmt.Sprintf("%dp", c)
+	case "fps":
+		return fmt.Sprintf("%g fps", float64(c)/10)
+	case "seconds":
+		return fmt.Sprintf("≈%.3g s", math.Pow(2, float64(c)/2))
+	case "faces":
+		return fmt.Sprintf("%d faces", c)
+	}
+	return fmt.Sprintf("motion %.2f–%.2f", float64(c)/4, float64(c+1)/4)
+}
+
+func describeFeature(name string, in video.Input) string {
+	switch name {
+	case "resolution":
+		return fmt.Sprintf("%dx%d", in.Width, in.Height)
+	case "fps":
+		return fmt.Sprintf("%g fps", in.FPS)
+	case "seconds":
+		return fmt.Sprintf("%g s", in.Seconds)
+	case "faces":
+		return fmt.Sprintf("%d faces", in.Faces)
+	}
+	return fmt.Sprintf("motion %.3g", in.Motion)
+}
+
+// setFeature is prev with the named feature taken from in.
+func setFeature(prev video.Input, name string, in video.Input) video.Input {
+	switch name {
+	case "resolution":
+		prev.Width, prev.Height = in.Width, in.Height
+	case "fps":
+		prev.FPS = in.FPS
+	case "seconds":
+		prev.Seconds = in.Seconds
+	case "faces":
+		prev.Faces = in.Faces
+	default:
+		prev.Motion = in.Motion
+	}
+	prev.ID = -1
+	return prev
+}

@@ -2,14 +2,17 @@ package online
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
 	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/video"
 )
 
@@ -267,9 +270,70 @@ func TestControllerNeedsMinimumObservations(t *testing.T) {
 	dag := handDAG(t)
 	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
 	c := NewController(platform.Default().Grid(), 1e-12, cfg)
-	c.Step(dag, nil)
-	if d := c.Step(dag, window(9, cfg, 1)); d.Changed {
-		t.Fatalf("changed with 9 requests (< 10): %s", d.Reason)
+	if d := c.Step(dag, window(2, cfg, 1)); d.Changed || !d.Waiting {
+		t.Fatalf("decided on 2 requests (< 3): %+v", d)
+	}
+	if d := c.Step(dag, window(3, cfg, 1)); !d.Changed {
+		t.Fatalf("no decision on 3 identical requests far over the bound: %s", d.Reason)
+	}
+}
+
+// Δr = α(C_real − C_bound) in both directions: a larger gap moves memory
+// further, and the worst-case cost of a relaxation stays within the bound.
+func TestControllerStepFollowsGap(t *testing.T) {
+	dag := handDAG(t)
+	grid := platform.Default().Grid()
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
+	cost := window(1, cfg, 1)[0].CostUSD
+	step := func(bound float64, f string) int {
+		c := NewController(grid, bound, cfg)
+		d := c.Step(dag, window(20, cfg, 1))
+		if !d.Changed {
+			t.Fatalf("bound %.3g × cost: no change: %s", bound/cost, d.Reason)
+		}
+		return d.Config[f] - cfg[f]
+	}
+	// Under budget: the critical c grows further with more slack, and its
+	// worst-case extra cost (no speed-up) fits the slack.
+	small, large := step(cost*1.1, "c"), step(cost*1.5, "c")
+	if !(0 < small && small < large) {
+		t.Fatalf("relaxation: +%d MB at 10 %% slack, +%d MB at 50 %%: want 0 < small < large", small, large)
+	}
+	cc := window(1, cfg, 1)[0].Invocations["c"][0].CostUSD
+	if extra := cc * float64(large) / float64(cfg["c"]); extra > cost*0.5 {
+		t.Fatalf("relaxed c by %d MB: worst-case extra $%.3g over the slack $%.3g", large, extra, cost*0.5)
+	}
+	// Over budget: the non-critical b shrinks further with a larger Δr (b
+	// is 3 % of the cost, so any excess beyond the band takes it to the
+	// floor at α = 1; α scales the cut).
+	cut := func(alpha float64) int {
+		c := NewController(grid, cost/1.6, cfg)
+		c.Alpha = alpha
+		d := c.Step(dag, window(20, cfg, 1))
+		if !d.Changed || d.Config["c"] != cfg["c"] {
+			t.Fatalf("α %v: %+v", alpha, d)
+		}
+		return d.Config["b"] - cfg["b"]
+	}
+	small, large = cut(0.02), cut(1)
+	if !(large < small && small < 0) {
+		t.Fatalf("constriction at 60 %% over: %d MB at α 0.02, %d MB at α 1: want large < small < 0", small, large)
+	}
+}
+
+// A noisy window close to the bound waits for more requests instead of
+// moving on noise.
+func TestControllerWaitsOnNoise(t *testing.T) {
+	dag := handDAG(t)
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 2048, "d": 2048}
+	cost := window(1, cfg, 1)[0].CostUSD
+	var reqs []*Request
+	for i := 0; i < 6; i++ {
+		reqs = append(reqs, handRequest(uint64(i+1), cfg, 0.7+0.12*float64(i))) // mean 1.0, spread ±30 %
+	}
+	c := NewController(platform.Default().Grid(), cost*0.94, cfg) // 6 % under the mean
+	if d := c.Step(dag, reqs); !d.Waiting || d.Changed {
+		t.Fatalf("moved on 6 noisy requests 6 %% over the bound: %+v", d)
 	}
 }
 
@@ -360,4 +424,140 @@ func TestFanOutShiftOnVaryingCounts(t *testing.T) {
 		}
 	}
 	t.Fatal("0–4 → 3 not detected within 40 requests")
+}
+
+// stationary draws inputs uniformly from the default catalogue.
+func stationary(seed uint64, n int) []video.Input {
+	cat := traces.DefaultCatalogue(seed)
+	rng := rand.New(rand.NewPCG(seed, 0x696e))
+	out := make([]video.Input, n)
+	for i := range out {
+		out[i] = cat.Clips[rng.IntN(len(cat.Clips))]
+	}
+	return out
+}
+
+// No input shift on stationary catalogue inputs: 5 seeds × 20,000 requests
+// (about 75 of the busiest 30-minute default runs). The detector's bound
+// allows at most 18 · 10⁵ / 10⁶ = 1.8 false alarms on average over them
+// (Lorden); CUSUMs sit far below it in practice, so one alarm fails.
+func TestInputDetectorStationary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 requests")
+	}
+	for seed := uint64(1); seed <= 5; seed++ {
+		d := NewInputDetector()
+		for i, in := range stationary(seed, 20000) {
+			if shifted, desc, _ := d.Observe(in, video.Reference); shifted {
+				t.Fatalf("seed %d request %d: false alarm: %s", seed, i, desc)
+			}
+		}
+	}
+}
+
+// 1080p → 360p on catalogue inputs (every clip's resolution set to 360p, as
+// traces.Change does) is found within 8 requests (the default catalogue
+// has 10 % 360p clips: ⌈ln 10⁶ / ln(0.9/0.14 + 0.1)⌉ = 8 with the baseline's
+// Wilson bound near 14 % after 1,000 requests), and the re-profiling clip is
+// the reference with the new resolution.
+func TestInputDetectorFinds360p(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		d := NewInputDetector()
+		for _, in := range stationary(seed, 1000) {
+			if shifted, desc, _ := d.Observe(in, video.Reference); shifted {
+				t.Fatalf("seed %d: false alarm before the change: %s", seed, desc)
+			}
+		}
+		found := 0
+		for i, in := range stationary(seed+100, 40) {
+			in.Width, in.Height = 640, 360
+			shifted, desc, next := d.Observe(in, video.Reference)
+			if !shifted {
+				continue
+			}
+			want := video.Reference
+			want.Width, want.Height, want.ID = 640, 360, -1
+			if next != want || !strings.Contains(desc, "resolution") {
+				t.Fatalf("seed %d: shift %q, re-profile on %+v, want %+v", seed, desc, next, want)
+			}
+			found = i + 1
+			break
+		}
+		if found == 0 || found > 8 {
+			t.Fatalf("seed %d: 1080p → 360p found after %d requests, want 1–8", seed, found)
+		}
+	}
+}
+
+// An input shift triggers one re-search, written after the re-profiling
+// time, counted in Summary.Replans; with the controller off nothing is
+// written but the shift is still counted.
+func TestInputShiftReplans(t *testing.T) {
+	run := func(control bool) (*Result, []video.Input) {
+		s, dag := setup(t, "face-beautification", 2048)
+		src := &catalogueSource{rng: rand.New(rand.NewPCG(4, 1)), perUs: 0.5e-6, cat: traces.DefaultCatalogue(4), changeAt: 600e6}
+		var ctl *Controller
+		cfg := s.Config()
+		if control {
+			ctl = NewController(platform.Default().Grid(), 0.01, cfg)
+		}
+		var asked []video.Input
+		res, err := Run(context.Background(), Options{Backend: s, Store: NewMemoryStore(s), DAG: dag, Controller: ctl, Bound: 0.01,
+			Workload: backend.Workload{Source: src, Duration: 1200e6}, Origin: s.Now(), ChangeAt: []int64{600e6},
+			ReplanInput: func(_ context.Context, in video.Input, _ map[string]float64) (backend.Config, float64, error) {
+				asked = append(asked, in)
+				c := cfg.Clone()
+				c["hd"] = 3008
+				return c, 5, nil
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, asked
+	}
+	res, asked := run(true)
+	if res.Shifts != 1 || res.Summary.Replans != 1 || len(asked) != 1 || asked[0].Height != 360 || res.Final["hd"] < 3008 {
+		t.Fatalf("shifts %d, replans %d, re-profiled on %v, final %v; events %v", res.Shifts, res.Summary.Replans, asked, res.Final, res.Events)
+	}
+	off, asked := run(false)
+	if off.Shifts != 1 || off.Summary.Replans != 0 || len(asked) != 0 || off.Summary.Reconfigurations != 0 {
+		t.Fatalf("controller off: shifts %d, replans %d, asked %d, reconfigurations %d", off.Shifts, off.Summary.Replans, len(asked), off.Summary.Reconfigurations)
+	}
+}
+
+// catalogueSource is a Poisson stream of catalogue clips whose resolution
+// drops to 360p at changeAt.
+type catalogueSource struct {
+	rng      *rand.Rand
+	perUs, t float64
+	cat      *traces.Catalogue
+	changeAt float64
+}
+
+func (c *catalogueSource) Next(r *backend.Request) bool {
+	c.t += c.rng.ExpFloat64() / c.perUs
+	r.At, r.Input = int64(c.t), c.cat.Clips[c.rng.IntN(len(c.cat.Clips))]
+	if c.t >= c.changeAt {
+		r.Input.Width, r.Input.Height = 640, 360
+	}
+	return true
+}
+
+// Same seed, same bytes: two runs with the controller and re-searches agree.
+func TestOnlineDeterministic(t *testing.T) {
+	run := func() string {
+		s, dag := setup(t, "face-beautification", 2048)
+		src := &catalogueSource{rng: rand.New(rand.NewPCG(5, 1)), perUs: 0.5e-6, cat: traces.DefaultCatalogue(5), changeAt: 300e6}
+		res, err := Run(context.Background(), Options{Backend: s, Store: NewMemoryStore(s), DAG: dag, Controller: NewController(platform.Default().Grid(), 0.002, s.Config()),
+			Bound: 0.002, Workload: backend.Workload{Source: src, Duration: 900e6}, Origin: s.Now(), ChangeAt: []int64{300e6}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		after := *res.AfterChange
+		res.AfterChange = nil
+		return fmt.Sprintf("%+v %+v", *res, after)
+	}
+	if a, b := run(), run(); a != b {
+		t.Fatalf("two runs with one seed differ:\n%s\n%s", a, b)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/hist"
 	"github.com/confignav/confignav/pipeline"
+	"github.com/confignav/confignav/video"
 )
 
 // Options configure an online run.
@@ -29,6 +30,16 @@ type Options struct {
 	// Replan re-runs the offline search after a structure change, given the
 	// detected fan-out counts; nil keeps the controller's configuration.
 	Replan func(ctx context.Context, fanout map[string]float64) (backend.Config, error)
+	// ReplanInput re-profiles on a clip of the new input regime and re-runs
+	// the offline search after an input shift (§3.3.2, §4.5). It returns the
+	// configuration and the seconds the re-profiling took on the backend's
+	// clock: the configuration is written that much after the detection.
+	// nil keeps the controller's configuration.
+	ReplanInput func(ctx context.Context, in video.Input, fanout map[string]float64) (backend.Config, float64, error)
+	// Input is the clip the offline configuration was profiled on (zero:
+	// video.Reference); an input shift re-profiles on it with the shifted
+	// feature set to the new regime's value.
+	Input video.Input
 	// StructureRun is the structure detector's run length (default 5).
 	StructureRun int
 }
@@ -55,6 +66,9 @@ type Summary struct {
 	BoundUSD          float64 `json:"bound_usd"`
 	Reconfigurations  int     `json:"reconfigurations"`
 	StructureChanges  int     `json:"structure_changes"`
+	// Replans are the offline re-searches an input shift or a structure
+	// change triggered (each one written as a configuration version).
+	Replans int `json:"replans"`
 }
 
 // Result is an online run.
@@ -109,15 +123,24 @@ type runner struct {
 	o       Options
 	insp    *Inspector
 	sd      *StructureDetector
-	shift   *ShiftDetector
+	idet    *InputDetector
+	arrived []backend.Request // tapped from the workload, not yet past the watermark
+	profIn  video.Input       // the clip the configuration in force was planned on
 	res     *Result
 	k       int // current window
 	winReqs []*Request
-	all     acc
-	after   acc
-	version int
-	reconf  int // versions written after the initial one
-	err     error
+	// ctlReqs are the closed requests that started under the configuration
+	// in force, since the controller's last decision.
+	ctlReqs   []*Request
+	appliedAt int64
+	pending   *pendingConfig
+	replans   int
+	now       int64 // the latest record end: about the backend's clock
+	all       acc
+	after     acc
+	version   int
+	reconf    int // versions written after the initial one
+	err       error
 }
 
 // Run drives the workload with the controller on (or off) and reports
@@ -137,7 +160,10 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	r := &runner{ctx: ctx, o: o, insp: NewInspector(o.DAG), sd: NewStructureDetector(names, fan, o.StructureRun),
-		shift: NewShiftDetector(), res: &Result{}}
+		idet: NewInputDetector(), profIn: o.Input, res: &Result{}, appliedAt: o.Origin}
+	if r.profIn == (video.Input{}) {
+		r.profIn = video.Reference
+	}
 	if o.Controller != nil {
 		d, err := o.Store.Put(ctx, o.Controller.Current(), "offline optimum")
 		if err != nil {
@@ -147,7 +173,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	} else if d, err := o.Store.Get(ctx); err == nil {
 		r.version = d.Version
 	}
-	if _, err := o.Backend.Run(ctx, o.Workload, r); err != nil {
+	w := o.Workload
+	w.Source = &tap{src: w.Source, r: r}
+	if _, err := o.Backend.Run(ctx, w, r); err != nil {
 		return nil, err
 	}
 	if r.err != nil {
@@ -157,13 +185,14 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.res.Summary = r.all.summary(o.Bound)
 	r.res.Summary.StructureChanges = r.sd.Detections
 	r.res.Summary.Reconfigurations = r.reconf
+	r.res.Summary.Replans = r.replans
 	if len(o.ChangeAt) > 0 {
 		s := r.after.summary(o.Bound)
-		s.Reconfigurations, s.StructureChanges = r.res.Summary.Reconfigurations, r.res.Summary.StructureChanges
+		s.Reconfigurations, s.StructureChanges, s.Replans = r.res.Summary.Reconfigurations, r.res.Summary.StructureChanges, r.replans
 		r.res.AfterChange = &s
 	}
 	r.res.Anomalies = r.insp.Anomalies
-	r.res.Shifts = r.shift.Shifts
+	r.res.Shifts = r.idet.Shifts
 	r.res.Final = o.Backend.Config()
 	return r.res, nil
 }
@@ -175,20 +204,24 @@ func (r *runner) Record(rec *backend.Record) {
 	if r.err != nil {
 		return
 	}
-	for rec.Start+rec.Duration >= r.windowEnd() {
+	end := rec.Start + rec.Duration
+	r.now = max(r.now, end)
+	for end >= r.windowEnd() {
+		r.advance(r.windowEnd() - 1)
 		r.closeWindow(false)
 	}
+	r.advance(end)
 	q := r.insp.Feed(rec)
 	if q == nil {
 		return
 	}
 	r.winReqs = append(r.winReqs, q)
+	if q.Start >= r.appliedAt {
+		r.ctlReqs = append(r.ctlReqs, q)
+	}
 	r.all.add(q)
 	if len(r.o.ChangeAt) > 0 && q.Start-r.o.Origin >= r.o.ChangeAt[len(r.o.ChangeAt)-1]+r.o.SettleUs {
 		r.after.add(q)
-	}
-	if !q.Failed {
-		r.shift.Observe(q.E2EMs())
 	}
 	if changed, desc := r.sd.Observe(q); changed {
 		r.event("structure change: %s", desc)
@@ -196,9 +229,102 @@ func (r *runner) Record(rec *backend.Record) {
 	}
 }
 
+// tap passes the workload's requests to the backend and keeps their inputs
+// for the input detector (the clip metadata the pipeline's entry receives).
+type tap struct {
+	src backend.Source
+	r   *runner
+}
+
+func (t *tap) Next(q *backend.Request) bool {
+	if !t.src.Next(q) {
+		return false
+	}
+	t.r.arrived = append(t.r.arrived, *q)
+	return true
+}
+
+// pendingConfig is a re-search's configuration, written once its
+// re-profiling is done.
+type pendingConfig struct {
+	at     int64
+	cfg    backend.Config
+	reason string
+}
+
+// advance feeds the input detector the requests that arrived by backend time
+// t and writes a pending configuration that is due.
+func (r *runner) advance(t int64) {
+	if r.pending != nil && r.pending.at <= t {
+		p := r.pending
+		r.pending = nil
+		r.adopt(p.cfg, p.reason, p.at)
+	}
+	k := 0
+	for ; k < len(r.arrived) && r.o.Origin+r.arrived[k].At <= t; k++ {
+		at := r.o.Origin + r.arrived[k].At
+		shifted, desc, next := r.idet.Observe(r.arrived[k].Input, r.profIn)
+		if !shifted {
+			continue
+		}
+		r.eventAt(at, "%s", desc)
+		r.replanInput(at, next)
+	}
+	r.arrived = r.arrived[:copy(r.arrived, r.arrived[k:])]
+}
+
 func (r *runner) event(format string, args ...any) {
-	t := float64(r.insp.watermark-r.o.Origin) / 1e6
+	r.eventAt(r.insp.watermark, format, args...)
+}
+
+func (r *runner) eventAt(at int64, format string, args ...any) {
+	t := float64(at-r.o.Origin) / 1e6
 	r.res.Events = append(r.res.Events, fmt.Sprintf("%.1f s: ", t)+fmt.Sprintf(format, args...))
+}
+
+// fanout is the structure detector's fan-out levels (NaN before a baseline).
+func (r *runner) fanout() map[string]float64 {
+	fan := map[string]float64{}
+	for f := range r.sd.fanout {
+		fan[f] = r.sd.FanOut(f)
+	}
+	return fan
+}
+
+// replanInput re-profiles on the new regime's clip and re-searches; the
+// answer is written when the profiling is done.
+func (r *runner) replanInput(at int64, in video.Input) {
+	r.profIn = in
+	if r.o.ReplanInput == nil || r.o.Controller == nil {
+		return
+	}
+	fan := r.fanout()
+	if in.Faces != r.o.Input.Faces {
+		// The clip's face count is the new regime's: the structure
+		// detector's level still counts the old one.
+		for f := range fan {
+			fan[f] = math.NaN()
+		}
+	}
+	t0 := time.Now()
+	cfg, secs, err := r.o.ReplanInput(r.ctx, in, fan)
+	r.res.ReplanMs = append(r.res.ReplanMs, float64(time.Since(t0).Microseconds())/1000)
+	if err != nil {
+		r.eventAt(at, "re-search on the new input failed: %v", err)
+		return
+	}
+	if cfg == nil {
+		return
+	}
+	r.replans++
+	r.pending = &pendingConfig{at: at + int64(math.Ceil(secs*1e6)), cfg: cfg,
+		reason: fmt.Sprintf("offline re-search on %dx%d %g fps %g s %d faces after an input shift (re-profiled in %.1f s)", in.Width, in.Height, in.FPS, in.Seconds, in.Faces, secs)}
+}
+
+// adopt restarts the controller from a re-search's configuration.
+func (r *runner) adopt(cfg backend.Config, reason string, at int64) {
+	r.o.Controller.Reset(cfg)
+	r.put(cfg, reason, at)
 }
 
 // replan re-runs the offline search for the detected structure.
@@ -206,12 +332,8 @@ func (r *runner) replan() {
 	if r.o.Replan == nil || r.o.Controller == nil {
 		return
 	}
-	fan := map[string]float64{}
-	for f := range r.sd.fanout {
-		fan[f] = r.sd.FanOut(f)
-	}
 	t0 := time.Now()
-	cfg, err := r.o.Replan(r.ctx, fan)
+	cfg, err := r.o.Replan(r.ctx, r.fanout())
 	r.res.ReplanMs = append(r.res.ReplanMs, float64(time.Since(t0).Microseconds())/1000)
 	if err != nil {
 		r.event("re-search failed: %v", err)
@@ -220,12 +342,14 @@ func (r *runner) replan() {
 	if cfg == nil {
 		return
 	}
-	r.o.Controller.Reset(cfg)
-	r.put(cfg, "offline re-search after a structure change")
-	r.shift.Reset()
+	r.replans++
+	r.pending = nil // a structure re-search supersedes an input one in flight
+	r.adopt(cfg, "offline re-search after a structure change", r.insp.watermark)
 }
 
-func (r *runner) put(cfg backend.Config, reason string) {
+// put writes a configuration at backend time at; requests that start from
+// then on are the controller's evidence of it.
+func (r *runner) put(cfg backend.Config, reason string, at int64) {
 	d, err := r.o.Store.Put(r.ctx, cfg, reason)
 	if err != nil {
 		r.err = err
@@ -233,7 +357,9 @@ func (r *runner) put(cfg backend.Config, reason string) {
 	}
 	r.version = d.Version
 	r.reconf++
-	r.event("config v%d: %s (%s)", d.Version, cfg, reason)
+	r.appliedAt = max(at, r.now)
+	r.ctlReqs = r.ctlReqs[:0]
+	r.eventAt(at, "config v%d: %s (%s)", d.Version, cfg, reason)
 }
 
 // closeWindow reports the current window and lets the controller act.
@@ -259,11 +385,12 @@ func (r *runner) closeWindow(final bool) {
 		w.CostPerRequest = cost / float64(len(lat))
 	}
 	if r.o.Controller != nil && !final {
-		d := r.o.Controller.Step(r.insp.dag, r.winReqs)
+		d := r.o.Controller.Step(r.insp.dag, r.ctlReqs)
 		w.Decision = d.Reason
 		if d.Changed {
-			r.put(d.Config, d.Reason)
-			r.shift.Reset()
+			r.put(d.Config, d.Reason, r.windowEnd())
+		} else if !d.Waiting {
+			r.ctlReqs = r.ctlReqs[:0]
 		}
 	}
 	if len(r.winReqs) > 0 || !final {
