@@ -17,6 +17,7 @@ import (
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/tuners"
+	"github.com/confignav/confignav/video"
 )
 
 // onlineOutput is cnav online --json.
@@ -111,6 +112,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Bound: *bound, BoundUSD: prob.CBound()}
 
 	var research func(ctx context.Context, fan map[string]float64) (backend.Config, error)
+	var researchInput func(ctx context.Context, in video.Input, fan map[string]float64) (backend.Config, float64, error)
 	if *cfgFlag != "" {
 		if out.Offline, err = memoryConfig(dag, plat, 0, *cfgFlag); err != nil {
 			return err
@@ -132,6 +134,11 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		out.Offline, out.Tuner, out.TuneNote, out.SearchSeconds = res.Config, *tunerName, res.Note, res.SearchSeconds
 		if nav, ok := tn.(*navigator.Navigator); ok {
 			research = nav.Research
+			researchInput = func(ctx context.Context, in video.Input, fan map[string]float64) (backend.Config, float64, error) {
+				before := prob.Env.Accounting().ProfileSeconds
+				cfg, err := nav.ResearchInput(ctx, in, fan)
+				return cfg, prob.Env.Accounting().ProfileSeconds - before, err
+			}
 		}
 	}
 
@@ -155,7 +162,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	s.Progress = bar.set
 	res, err := online.Run(ctx, online.Options{Backend: s, Store: online.NewMemoryStore(s), DAG: dag, Controller: ctl,
 		Workload: backend.Workload{Source: src, Duration: dur.Microseconds()}, WindowUs: windowFlag.Microseconds(),
-		Origin: s.Now(), Bound: prob.CBound(), ChangeAt: changeAt, Replan: research})
+		Origin: s.Now(), Bound: prob.CBound(), ChangeAt: changeAt, Replan: research, ReplanInput: researchInput, Input: prob.Env.Input})
 	bar.done()
 	if err != nil {
 		return err
@@ -196,13 +203,14 @@ type summaryJSON struct {
 	BoundUSD          float64  `json:"bound_usd"`
 	Reconfigurations  int      `json:"reconfigurations"`
 	StructureChanges  int      `json:"structure_changes"`
+	Replans           int      `json:"replans"`
 }
 
 func toSummaryJSON(s *online.Summary) *summaryJSON {
 	if s == nil {
 		return nil
 	}
-	return &summaryJSON{s.Requests, s.Failed, num(s.MeanMs), num(s.P95Ms), num(s.StdMs), num(s.CostPerRequestUSD), s.BoundUSD, s.Reconfigurations, s.StructureChanges}
+	return &summaryJSON{s.Requests, s.Failed, num(s.MeanMs), num(s.P95Ms), num(s.StdMs), num(s.CostPerRequestUSD), s.BoundUSD, s.Reconfigurations, s.StructureChanges, s.Replans}
 }
 
 func (o *onlineOutput) MarshalJSON() ([]byte, error) {
@@ -243,8 +251,8 @@ func printOnline(w io.Writer, o *onlineOutput) {
 			fmt.Fprintf(w, "%-12s no requests\n", name)
 			return
 		}
-		fmt.Fprintf(w, "%-12s %d requests (%d failed), mean %s ms, p95 %s ms, std %s ms, $%s per request (bound $%.8f), %d reconfigurations, %d structure changes\n",
-			name, s.Requests, s.Failed, f(s.MeanMs, 0, 1), f(s.P95Ms, 0, 1), f(s.StdMs, 0, 1), f(s.CostPerRequestUSD, 0, 8), s.BoundUSD, s.Reconfigurations, s.StructureChanges)
+		fmt.Fprintf(w, "%-12s %d requests (%d failed), mean %s ms, p95 %s ms, std %s ms, $%s per request (bound $%.8f), %d reconfigurations, %d structure changes, %d re-searches\n",
+			name, s.Requests, s.Failed, f(s.MeanMs, 0, 1), f(s.P95Ms, 0, 1), f(s.StdMs, 0, 1), f(s.CostPerRequestUSD, 0, 8), s.BoundUSD, s.Reconfigurations, s.StructureChanges, s.Replans)
 	}
 	fmt.Fprintln(w)
 	sum("summary", &o.Summary)
