@@ -113,7 +113,7 @@ func runBench(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	fmt.Fprintln(stdout)
-	geo := compareBench(stdout, base, now, *against)
+	geo := compareBench(stdout, base, now, *against, re.MatchString)
 	if *maxRatio > 0 && geo > *maxRatio {
 		return fmt.Errorf("bench: geometric mean of now/baseline over sec/op is %.3f, above --max-ratio %g", geo, *maxRatio)
 	}

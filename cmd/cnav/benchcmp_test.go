@@ -43,7 +43,7 @@ func TestCompareBench(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b strings.Builder
-	geo := compareBench(&b, base, now, "bench.txt")
+	geo := compareBench(&b, base, now, "bench.txt", nil)
 	out := b.String()
 	for _, want := range []string{
 		`(?m)^Engine/pipeline=face-detection/records=off +sec/op +1\.000m ± ∞ +2\.000m ± ∞ +2\.000 +worse \(p=0\.029 n=4\)$`,
@@ -59,6 +59,12 @@ func TestCompareBench(t *testing.T) {
 	}
 	if geo < 1.341 || geo > 1.343 { // sqrt(2 × 0.9)
 		t.Errorf("geomean %g, want √1.8", geo)
+	}
+	// A benchmark left out by --run is not reported as not run.
+	b.Reset()
+	compareBench(&b, base, now, "bench.txt", regexp.MustCompile("Engine|GPFit").MatchString)
+	if strings.Contains(b.String(), "Gone") {
+		t.Errorf("a benchmark --run left out is reported:\n%s", b.String())
 	}
 	if _, err := readBenchSamples(strings.NewReader("BenchmarkX-2\t10\tfast ns/op\n"), "bad.txt"); err == nil || !strings.Contains(err.Error(), "bad.txt:1") {
 		t.Errorf("a bad line: %v, want a syntax error naming bad.txt:1", err)
