@@ -124,7 +124,9 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		fmt.Fprintf(stderr, "online: tuning %s offline with %s at +%.0f %%\n", dag.Name, *tunerName, *bound*100)
+		hb := newHeartbeat(stderr, "online: tuning offline")
 		res, err := tn.Tune(ctx, prob)
+		hb.done()
 		if err != nil {
 			return err
 		}

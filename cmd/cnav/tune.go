@@ -134,7 +134,9 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if nav != nil {
 		nav.Chance = *chance
 	}
+	hb := newHeartbeat(stderr, "tune: "+*tunerName+" searching "+dag.Name)
 	res, err := tn.Tune(ctx, prob)
+	hb.done()
 	if err != nil {
 		return err
 	}
