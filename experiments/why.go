@@ -197,7 +197,11 @@ func gainWhy(rows []Row, metric string, pipes []string, bounds []float64, baseli
 		}
 	}
 	if len(pg) > 0 {
-		s := fmt.Sprintf("%d of %d truth-feasible pairs tie (|gain| < %.1f %%)", ties, len(pg), tieGain)
+		var abs []float64
+		for _, p := range pg {
+			abs = append(abs, math.Abs(p.gain))
+		}
+		s := fmt.Sprintf("%d of %d truth-feasible pairs tie (|gain| < %.1f %%), mean |gain| %s %%", ties, len(pg), tieGain, fmtValue(mean(abs)))
 		if len(bind) > 0 && len(free) > 0 {
 			s += fmt.Sprintf("; mean gain %s %% where the bound binds (%d pairs), %s %% where it does not (%d)",
 				fmtValue(mean(bind)), len(bind), fmtValue(mean(free)), len(free))
