@@ -49,7 +49,7 @@ func legendOffData(t *testing.T, name, svg string, labels ...string) {
 	}
 	w, _ := strconv.ParseFloat(m[1], 64)
 	for _, l := range labels {
-		xs := regexp.MustCompile(`<text x="([0-9.]+)"[^>]*>` + regexp.QuoteMeta(l) + `</text>`).FindAllStringSubmatch(svg, -1)
+		xs := regexp.MustCompile(`<text x="([0-9.]+)"[^>]*>`+regexp.QuoteMeta(l)+`</text>`).FindAllStringSubmatch(svg, -1)
 		if len(xs) == 0 {
 			t.Errorf("%s.svg: no legend entry %q", name, l)
 		}
