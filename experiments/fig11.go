@@ -3,10 +3,14 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"math"
+	"strings"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/confignav/confignav/backend"
 	"github.com/confignav/confignav/navigator"
@@ -215,33 +219,71 @@ func (fig11) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		headline("latency reduction after the change vs aquatope (literal) static", math.NaN(), reduction([]string{"aquatope-static"}), "%", 0, "the literal public code; "+ciMethod),
 		headline("latency reduction after the change vs ConfigNavigator static", math.NaN(), reduction([]string{"navigator-static"}), "%", 5, "the controller's own contribution"),
 	}
-	p := newPlot("face-beautification: resolution 1080p → 360p at 10 min", "time (min)", "window mean end-to-end latency (s)")
-	for k, t := range seen {
-		rs := filter(rows, func(r *Row) bool {
-			return r.Pipeline == "face-beautification" && r.Tuner == t && r.Metric == "window_mean_ms" && r.Seed == 1
-		})
-		var xy plotter.XYs
-		for _, r := range rs {
-			if !math.IsNaN(r.Value) {
-				xy = append(xy, plotter.XY{X: r.X / 60, Y: r.Value / 1000})
-			}
-		}
-		if len(xy) == 0 {
-			continue
-		}
-		l, err := plotter.NewLine(xy)
-		if err != nil {
-			return nil, err
-		}
-		l.Color = colour(k)
-		l.Width = vg.Points(1.5)
-		p.Add(l)
-		p.Legend.Add(legend(t), l)
+	grid, leg, err := fig11Panels(rows, seen)
+	if err != nil {
+		return nil, err
 	}
-	f, err := figs.Save("fig11", 20*vg.Centimeter, 11*vg.Centimeter, p)
+	f, err := figs.SaveGrid("fig11", 12*vg.Centimeter, 9*vg.Centimeter, plots([][]*panel{grid}), &leg)
 	if err != nil {
 		return nil, err
 	}
 	sec.Figures = []string{f}
 	return sec, nil
+}
+
+// fig11Panels draws each pipeline's window means over time for seed 1, one
+// panel per pipeline: the online controller solid and thick, the static
+// configurations dashed, and the input change as a vertical line.
+func fig11Panels(rows []Row, seen []string) ([]*panel, plot.Legend, error) {
+	leg := plot.NewLegend()
+	inLegend := map[string]bool{}
+	change, _ := traces.ParseChange(fig11Change)
+	cline := draw.LineStyle{Color: color.Gray{Y: 80}, Width: vg.Points(1.2), Dashes: []vg.Length{vg.Points(5), vg.Points(3)}}
+	var out []*panel
+	for _, pipe := range allPipelines {
+		p := newPanel(pipe+": 1080p → 360p", "time (min)", "window mean end-to-end latency (s)")
+		n := 0
+		for k, t := range seen {
+			var xy plotter.XYs
+			for _, r := range filter(rows, func(r *Row) bool {
+				return r.Pipeline == pipe && r.Tuner == t && r.Metric == "window_mean_ms" && r.Seed == 1
+			}) {
+				if !math.IsNaN(r.Value) {
+					xy = append(xy, plotter.XY{X: r.X / 60, Y: r.Value / 1000})
+				}
+			}
+			if len(xy) == 0 {
+				continue
+			}
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return nil, leg, err
+			}
+			l.Color = colour(k)
+			l.Width = vg.Points(1.2)
+			if strings.HasSuffix(t, "-static") {
+				l.Dashes = []vg.Length{vg.Points(2 + float64(k)), vg.Points(2)}
+			} else {
+				l.Width = vg.Points(2.5)
+			}
+			p.Add(l)
+			n++
+			if !inLegend[t] {
+				inLegend[t] = true
+				leg.Add(legend(t), l)
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		c := vline{x: float64(change.At) / 60e6, style: cline}
+		p.Add(c)
+		if !inLegend["change"] {
+			inLegend["change"] = true
+			leg.Add("input change (1080p → 360p)", c)
+		}
+		padRange(p.Plot, 0.02, 0.08)
+		out = append(out, p)
+	}
+	return out, leg, nil
 }

@@ -321,3 +321,61 @@ func TestPadRange(t *testing.T) {
 		t.Errorf("padded to x [%v, %v], y [%v, %v]", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
 	}
 }
+
+// fig11Rows are window means of two variants on every pipeline, seed 1.
+func fig11Rows() []Row {
+	var rows []Row
+	for _, pipe := range allPipelines {
+		for _, t := range []string{"navigator-online", "charmseeker-static"} {
+			for w := 0; w < 30; w++ {
+				v := 9000.0
+				if w >= 10 {
+					v = 4000
+				}
+				if t == "navigator-online" && w >= 12 {
+					v = 3000
+				}
+				rows = append(rows, Row{Experiment: "fig11", Pipeline: pipe, Tuner: t, Seed: 1, X: float64(60 * w), Metric: "window_mean_ms", Value: v, Bound: nan})
+			}
+		}
+	}
+	return rows
+}
+
+// Fig. 11 covers every pipeline, marks the input change, and keeps the
+// online line apart from the static ones (solid and thick against dashed).
+func TestFig11Figure(t *testing.T) {
+	rows := fig11Rows()
+	panels, _, err := fig11Panels(rows, []string{"navigator-online", "charmseeker-static"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(panels) != len(allPipelines) {
+		t.Fatalf("%d panels, want one per pipeline (%d)", len(panels), len(allPipelines))
+	}
+	for _, p := range panels {
+		checkPadded(t, "fig11", p)
+		var changes, solid, dashed int
+		for _, d := range p.items {
+			switch v := d.(type) {
+			case vline:
+				if v.x != 10 {
+					t.Errorf("fig11 %q: change marker at %v min, want 10", p.Title.Text, v.x)
+				}
+				changes++
+			case *plotter.Line:
+				if len(v.Dashes) == 0 {
+					solid++
+				} else {
+					dashed++
+				}
+			}
+		}
+		if changes != 1 || solid != 1 || dashed != 1 {
+			t.Errorf("fig11 %q: %d change markers, %d solid and %d dashed lines; want 1, 1, 1", p.Title.Text, changes, solid, dashed)
+		}
+		if !strings.Contains(p.X.Label.Text, "min") || !strings.Contains(p.Y.Label.Text, "(s)") {
+			t.Errorf("fig11 %q: axis labels %q, %q lack units", p.Title.Text, p.X.Label.Text, p.Y.Label.Text)
+		}
+	}
+}
