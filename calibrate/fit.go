@@ -101,7 +101,7 @@ func Fit(m Measurement, o Options) (Result, error) {
 	res.Params.WSPixelsExp, res.Params.WSFramesExp = wsPx, wsFr
 	res.Params.OutPixelsExp, res.Params.OutFramesExp = outPx, outFr
 	if !pixelsVary {
-		res.Notes = append(res.Notes, "no clip with other pixels: work and memory assumed proportional to pixels (exponent 1) and memory not growing")
+		res.Notes = append(res.Notes, "no clip varies the pixels this function works on: its work is assumed proportional to pixels (exponent 1)")
 	}
 	if !framesVary {
 		res.Notes = append(res.Notes, "no clip with other frames: work assumed proportional to frames (exponent 1)")
