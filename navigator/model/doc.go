@@ -173,7 +173,7 @@
 // small-quota slowdown and no pass-through, all of which the measured
 // functions show (fnmodel's package doc); extending the set (cnav model
 // train) is the next step. The calibrated functions are all Go handlers with
-// small packages, so cnav model eval's ML split (by package and init work)
+// little initialisation, so cnav model eval's ML split (init work ≥ MLInitMs)
 // finds none: face-detect, object-detect and hd are classical vision code
 // here. p95 errors follow the mean's; variance errors were ~20 % on the
 // validation set against a measurement noise floor of ~23 % (two campaigns of
