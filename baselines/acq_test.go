@@ -91,11 +91,7 @@ func aqTestAcquisitions(tb testing.TB, batches []int) []*bo.QNEI {
 	p, _ := setup(tb, 3, 0.3)
 	names := p.Pipeline.Names()
 	d := len(names)
-	values := make([]float64, len(p.Grid))
-	for i, m := range p.Grid {
-		values[i] = float64(m)
-	}
-	grid, err := bo.NewGrid(values)
+	grid, err := memoryGrid(p)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -181,11 +181,7 @@ func (a Aquatope) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, er
 	}
 	names := p.Pipeline.Names()
 	d := len(names)
-	values := make([]float64, len(p.Grid))
-	for i, m := range p.Grid {
-		values[i] = float64(m)
-	}
-	grid, err := bo.NewGrid(values)
+	grid, err := memoryGrid(p)
 	if err != nil {
 		return nil, fmt.Errorf("baselines: aquatope: %w", err)
 	}
@@ -400,4 +396,14 @@ func (a Aquatope) filter(train *[]aqObs, objGP *bo.GP, opts bo.FitOptions, d int
 	}
 	*train = kept
 	return len(t) - len(kept)
+}
+
+// memoryGrid is the problem's memory sizes as a BO grid (one dimension per
+// function, the same sizes for each).
+func memoryGrid(p *tuner.Problem) (bo.Grid, error) {
+	values := make([]float64, len(p.Grid))
+	for i, m := range p.Grid {
+		values[i] = float64(m)
+	}
+	return bo.NewGrid(values)
 }
