@@ -152,9 +152,32 @@ func stageEvals(iterations int) func(*testing.T, *tuner.Problem, *tuner.Result) 
 
 func tunerCases() []tunerCase {
 	powerTuning := func(t *testing.T, p *tuner.Problem, r *tuner.Result) {
-		want := len(p.Grid) * ptNum * len(p.Pipeline.Nodes) // 32 values · 5 invocations · 4 functions
-		if r.Evaluations != want || invocations(r) != want {
-			t.Errorf("%d evaluations, %d invocations in the trace; want %d", r.Evaluations, invocations(r), want)
+		// 5 invocations of every value of every function, in series: a
+		// value stops at its first failed invocation (executor.js throws).
+		type value struct {
+			fn string
+			mb int
+		}
+		made, failedAt := map[value]int{}, map[value]int{}
+		for _, ev := range r.Trace {
+			for fn, f := range ev.Functions {
+				v := value{fn, ev.Config[fn]}
+				made[v] += f.Invocations
+				if f.Failures > 0 && failedAt[v] == 0 {
+					failedAt[v] = made[v]
+				}
+			}
+		}
+		if len(made) != len(p.Grid)*len(p.Pipeline.Nodes) {
+			t.Errorf("%d (function, memory) values invoked, want %d", len(made), len(p.Grid)*len(p.Pipeline.Nodes))
+		}
+		for v, n := range made {
+			if at := failedAt[v]; at > 0 && n != at || at == 0 && n != ptNum {
+				t.Errorf("%s at %d MB: %d invocations, first failure at %d; want %d, or up to the first failure", v.fn, v.mb, n, at, ptNum)
+			}
+		}
+		if r.Evaluations != invocations(r) {
+			t.Errorf("%d evaluations, %d invocations in the trace", r.Evaluations, invocations(r))
 		}
 	}
 	return []tunerCase{

@@ -27,8 +27,9 @@ package baselines
 //
 // Deviations, each deliberate:
 //   - Memory values whose invocations fail (out of memory, timeout) are
-//     skipped; the tool's executor throws on a FunctionError and the whole
-//     state machine fails. BASELINES.md lists "values that run out of memory
+//     skipped; the tool's executor throws on a FunctionError (in series at
+//     the first one, so the value's later invocations never run, as here)
+//     and the whole state machine fails. BASELINES.md lists "values that run out of memory
 //     skipped rather than failing the run" among what its users ask for most.
 //   - The default strategy is balanced (the project's choice for the
 //     "powertuning" series); the tool's own default is cost, available as
@@ -136,8 +137,9 @@ func (pt PowerTuning) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 		failed := make([]bool, len(p.Grid))
 		err := env.Parallel(len(p.Grid), func(k int) error {
 			var err error
-			durs[k], failed[k], err = pt.invoke(ctx, env, tap, fn, p.Grid[k], num)
-			res.Evaluations += num
+			var n int
+			durs[k], n, failed[k], err = pt.invoke(ctx, env, tap, fn, p.Grid[k], num)
+			res.Evaluations += n
 			return err
 		})
 		if err != nil {
@@ -178,18 +180,20 @@ func (pt PowerTuning) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result
 	return env.Finish(res), nil
 }
 
-// invoke runs num invocations of fn at mb, in series or at once, and returns
-// their REPORT durations (ms, init included) and whether any failed.
-func (pt PowerTuning) invoke(ctx context.Context, env *tuner.Env, tap *reportTap, fn string, mb, num int) ([]float64, bool, error) {
+// invoke runs num invocations of fn at mb, in series (up to the first
+// failure) or at once, and returns the REPORT durations (ms, init included)
+// of those that succeeded, how many it made and whether any failed.
+func (pt PowerTuning) invoke(ctx context.Context, env *tuner.Env, tap *reportTap, fn string, mb, num int) ([]float64, int, bool, error) {
 	batches, per := num, 1
 	if pt.ParallelInvocation {
 		batches, per = 1, num
 	}
 	var durs []float64
-	failed := false
+	failed, made := false, 0
 	for b := 0; b < batches; b++ {
+		made += per
 		if _, err := env.Invoke(ctx, fn, mb, per); err != nil {
-			return nil, false, fmt.Errorf("baselines: power tuning %s at %d MB: %w", fn, mb, err)
+			return nil, 0, false, fmt.Errorf("baselines: power tuning %s at %d MB: %w", fn, mb, err)
 		}
 		n := 0
 		for _, r := range tap.recs {
@@ -206,8 +210,13 @@ func (pt PowerTuning) invoke(ctx context.Context, env *tuner.Env, tap *reportTap
 		if n < per {
 			failed = true
 		}
+		if failed {
+			// executor.js runInSeries throws at the first FunctionError:
+			// no further invocation of this value.
+			break
+		}
 	}
-	return durs, failed, nil
+	return durs, made, failed, nil
 }
 
 // ptPick applies a strategy of analyzer.js to the statistics (in ascending
