@@ -42,7 +42,9 @@ func (s *Sim) Profile(_ context.Context, function string, in video.Input) (backe
 
 	p := nd.Profile
 	f := p.Scale.Factors(in)
-	cpuUs := p.CPUMs * 1000 * f.Work
+	// Every instruction the run executes, the input-independent start-up
+	// work included.
+	cpuUs := (p.CPUMs*f.Work + p.FixedCPUMs) * 1000
 	instr := cpuUs * instructionsPerUs
 	branch := p.BranchFraction
 	if branch == 0 {
@@ -55,16 +57,21 @@ func (s *Sim) Profile(_ context.Context, function string, in video.Input) (backe
 	ioBytes := p.LocalIOMB * (1 << 20) * f.Work
 	mtu := s.plat.Network.MTUBytes
 	// Wall time of the local run: the model at the local machine's CPU.
-	local := p.At(s.plat, int(profileVCPU*s.plat.CPU.MBPerVCPU))
+	localMB := int(profileVCPU * s.plat.CPU.MBPerVCPU)
+	local := p.At(s.plat, localMB)
+	threads := p.Threads
+	if p.AutoThreads {
+		threads = s.plat.VisibleCores(localMB) // one per core of the local machine
+	}
 	wallUs, _ := local.Mean(f, inBytes+outBytes, float64(len(nd.Preds))+1)
 	wall := wallUs / 1e6
-	ctx := float64(p.Threads)*wall*250 + (inBytes+outBytes+netBytes)/65536 // scheduler ticks at 4 ms plus blocking I/O
+	ctx := float64(threads)*wall*250 + (inBytes+outBytes+netBytes)/65536 // scheduler ticks at 4 ms plus blocking I/O
 	feat := backend.Features{
 		Instructions:    noisy(instr),
 		Branches:        noisy(instr * branch),
 		ContextSwitches: noisy(ctx),
 		HeapBytes:       noisy(ws * 0.85),
-		StackBytes:      noisy(float64(p.Threads) * 256 * 1024),
+		StackBytes:      noisy(float64(threads) * 256 * 1024),
 		AllocCount:      noisy(ws / 65536 * (1 + f.Work)),
 		AllocBytes:      noisy(ws * (1 + 0.5*f.Work)),
 		PeakMemoryBytes: noisy(ws),
@@ -75,7 +82,7 @@ func (s *Sim) Profile(_ context.Context, function string, in video.Input) (backe
 		IOBytes:         noisy(ioBytes),
 		IOThroughput:    noisy(ioBytes / math.Max(wall, 1e-6)),
 		WallSeconds:     wall,
-		Threads:         float64(p.Threads),
+		Threads:         float64(threads),
 		Source:          map[string]string{"*": "simulated: ground-truth profile with measurement noise"},
 	}
 	return feat, nil

@@ -23,7 +23,7 @@ var tableMB = []int{128, 256, 512, 1024, 2048, 4096}
 // runModel trains and evaluates ConfigNavigator's prediction model (the
 // paper's §3.1, Figure 8 and Table 5).
 //
-//	cnav model train [--out FILE] [--functions 400] [--samples 4032] [--seed 1] [--platform FILE]
+//	cnav model train [--out FILE] [--functions 1000] [--samples 4032] [--seed 1] [--platform FILE]
 //	cnav model eval  [--model FILE] [--json] [--pipeline NAME] [--platform FILE]
 //
 // train synthesises the function set (Synthesize with --seed), measures it on
@@ -37,7 +37,7 @@ var tableMB = []int{128, 256, 512, 1024, 2048, 4096}
 func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("model train|eval", stderr)
 	out := fs.String("out", "model.json", "train: write the model to FILE")
-	nfn := fs.Int("functions", 400, "number of synthetic functions (train, or eval without --model)")
+	nfn := fs.Int("functions", model.DefaultFunctions, "number of synthetic functions (train, or eval without --model)")
 	samples := fs.Int("samples", model.DefaultSamples, "warm invocations per (function, memory); the paper's two weeks every 5 min is 4,032")
 	seed := fs.Uint64("seed", 1, "seed of synthesis, measurement and training")
 	platFile := fs.String("platform", "", "platform profile file (default: the built-in AWS Lambda profile)")

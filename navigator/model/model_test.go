@@ -260,7 +260,7 @@ func TestSplitIsByFunction(t *testing.T) {
 }
 
 func TestSyntheticExcludesBuiltins(t *testing.T) {
-	syn := Synthesize(400, 1)
+	syn := Synthesize(DefaultFunctions, 1)
 	for _, name := range fnmodel.BuiltinNames() {
 		b, _ := fnmodel.Builtin(name)
 		for i, p := range syn {
@@ -290,7 +290,7 @@ func TestMeasurePipelineFunctionWithoutProfile(t *testing.T) {
 func TestReferenceModel(t *testing.T) {
 	plat := platform.Default()
 	if *update {
-		ds, err := Measure(context.Background(), plat, Synthesize(400, 1), DefaultSamples, 1)
+		ds, err := Measure(context.Background(), plat, Synthesize(DefaultFunctions, 1), DefaultSamples, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

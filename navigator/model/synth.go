@@ -20,10 +20,16 @@ const streamSynth = 0x73796e7468 // "synth"
 // on both sides, see fnmodel/builtin.go):
 //
 //	runtime            python 60 %, go 20 %, nodejs 20 %; base memory U[50,100] / U[20,40] / U[40,70] MB
-//	compute (always)   CPU logU[10, 30000] ms at 1 vCPU (built-ins: 120–12,000);
+//	compute (always)   CPU logU[10, 150000] ms at 1 vCPU (built-ins: 11–57,000);
 //	                   30 % single-threaded (parallel fraction 0, 1 thread), else
 //	                   parallel fraction U[0.2, 0.98] over 1, 2, 3, 4, 6, 8, 12 or 16 threads
-//	                   (built-ins: 0–0.95 over 1–6); branch fraction U[0.04, 0.24];
+//	                   (built-ins: 0.28–1 over 2); half of the multi-threaded run one thread
+//	                   per visible core instead (auto threads, as every calibrated built-in);
+//	                   branch fraction U[0.04, 0.24];
+//	                   50 % input-independent CPU work logU[5, 400] ms (built-ins: 0–197);
+//	                   80 % a small-quota slowdown 1 + a·(1/c − 1)^b below one vCPU: b
+//	                   U[0.2, 2.4], a such that the slowdown at 128 MB (c = 128/1,769)
+//	                   is logU[1.05, 12] (built-ins: b 0.19–2.3, 1.0–10.3 at 128 MB);
 //	                   20 % load a model at init (init CPU logU[200, 4000] ms: cold start only)
 //	memory (always)    working set logU[16, 1800] MB (built-ins: 50–1,200)
 //	local cache  40 %  /tmp bytes written and read logU[1, 800] MB (built-ins: 0–200)
@@ -55,14 +61,28 @@ func Synthesize(n int, seed uint64) []fnmodel.Profile {
 			p.Runtime, p.BaseMemoryMB, p.PackageMB = "nodejs", unif(40, 70), unif(10, 60)
 		}
 		// Floating-point compute.
-		p.CPUMs = logU(10, 30000)
+		p.CPUMs = logU(10, 150000)
 		if rng.Float64() < 0.3 {
 			p.ParallelFraction, p.Threads = 0, 1
 		} else {
 			p.ParallelFraction = unif(0.2, 0.98)
 			p.Threads = threads[rng.IntN(len(threads))]
 		}
+		if p.Threads > 1 && rng.Float64() < 0.5 {
+			p.AutoThreads = true
+		}
 		p.BranchFraction = unif(0.04, 0.24)
+		// The calibrated built-ins' shape (fnmodel/calibrated.json): process
+		// start and model load at every invocation, and a slowdown beyond
+		// the CPU share under small quotas; the model cannot learn what its
+		// training set never shows.
+		if rng.Float64() < 0.5 {
+			p.FixedCPUMs = logU(5, 400)
+		}
+		if rng.Float64() < 0.8 {
+			at128, b := logU(1.05, 12), unif(0.2, 2.4)
+			p.SmallQuota = fnmodel.QuotaSlowdown{Coef: (at128 - 1) / math.Pow(1769.0/128-1, b), Exp: b}
+		}
 		if rng.Float64() < 0.2 {
 			p.InitCPUMs = logU(200, 4000)
 		}
