@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -103,7 +104,11 @@ type Evaluation struct {
 	LatencyMs float64 // mean end-to-end latency of completed requests (NaN if none)
 	P95Ms     float64
 	CostUSD   float64 // per request
-	Feasible  bool    // cost ≤ bound and no failures
+	// CostSE is the standard error of CostUSD from the spread of the
+	// window's per-request costs (clip to clip, cold starts, noise); NaN
+	// with fewer than two requests.
+	CostSE    float64
+	Feasible  bool // cost ≤ bound and no failures
 	Functions map[string]FunctionStats
 	Seconds   float64 // what this measurement cost in time
 	USD       float64 // and in dollars
@@ -369,6 +374,7 @@ func (e *Env) record(ev Evaluation, st backend.RunStats) Evaluation {
 // collector aggregates records per function.
 type collector struct {
 	fns map[string]*fnAcc
+	req map[uint64]float64 // cost of each request, summed over its invocations
 }
 
 type fnAcc struct {
@@ -377,7 +383,9 @@ type fnAcc struct {
 	durs  []float64
 }
 
-func newCollector() *collector { return &collector{fns: map[string]*fnAcc{}} }
+func newCollector() *collector {
+	return &collector{fns: map[string]*fnAcc{}, req: map[uint64]float64{}}
+}
 
 func (c *collector) Record(r *backend.Record) {
 	a := c.fns[r.Function]
@@ -387,6 +395,7 @@ func (c *collector) Record(r *backend.Record) {
 	}
 	a.stats.Invocations++
 	a.stats.CostUSD += r.CostUSD
+	c.req[r.RequestID] += r.CostUSD
 	if r.Cold() {
 		a.stats.Cold++
 	}
@@ -405,6 +414,7 @@ func (c *collector) evaluation(st backend.RunStats) Evaluation {
 	if st.Requests > 0 {
 		ev.CostUSD = st.CostUSD / float64(st.Requests)
 	}
+	ev.CostSE = meanSE(c.req)
 	for name, a := range c.fns {
 		s := a.stats
 		ok := len(a.durs)
@@ -420,4 +430,29 @@ func (c *collector) evaluation(st backend.RunStats) Evaluation {
 		ev.Functions[name] = s
 	}
 	return ev
+}
+
+// meanSE is the standard error of the mean of the values (NaN for fewer
+// than two), summed in key order so that it is reproducible to the bit.
+func meanSE(m map[uint64]float64) float64 {
+	n := len(m)
+	if n < 2 {
+		return math.NaN()
+	}
+	keys := make([]uint64, 0, n)
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var mean float64
+	for _, k := range keys {
+		mean += m[k]
+	}
+	mean /= float64(n)
+	var ss float64
+	for _, k := range keys {
+		d := m[k] - mean
+		ss += d * d
+	}
+	return math.Sqrt(ss / float64(n-1) / float64(n))
 }
