@@ -2,6 +2,7 @@ package navigator_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -190,5 +191,75 @@ func BenchmarkResearchAddedFunction(b *testing.B) {
 		if _, err := m.ResearchPipeline(ctx, q); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestDriftFloorMeasured re-measures what DriftFloor stands for: the spread
+// of one 30-s window's mean cost around the true mean that the window's own
+// per-request standard error does not explain, over independent seeds, each
+// window after three at other sizes as in a search. If the simulator's
+// noise changes, the constant must be measured again.
+func TestDriftFloorMeasured(t *testing.T) {
+	if testing.Short() {
+		t.Skip("30 simulated tuning starts")
+	}
+	plat := platform.Default()
+	dag, err := pipeline.Load("face-detection")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := func(mb int) backend.Config {
+		c := backend.Config{}
+		for _, n := range dag.Names() {
+			c[n] = mb
+		}
+		return c
+	}
+	const seeds = 30
+	var ratios []float64
+	var se2 float64
+	for seed := uint64(1); seed <= seeds; seed++ {
+		s, err := sim.New(plat, dag, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		orc, err := oracle.New(s, plat.Grid(), []video.Input{video.Reference}, 256, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		truth, err := orc.Evaluate(all(2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := tuner.NewEnv(s, func(u uint64) backend.Source { return &steady{gap: 1e6} }, seed)
+		env.Start()
+		for k := 0; k < 3; k++ {
+			if _, err := env.Measure(context.Background(), all(1024+128*k)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev, err := env.Measure(context.Background(), all(2048))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ratios = append(ratios, ev.CostUSD/truth.CostUSD)
+		se2 += (ev.CostSE / ev.CostUSD) * (ev.CostSE / ev.CostUSD) / seeds
+	}
+	var mean, ss float64
+	for _, r := range ratios {
+		mean += r / seeds
+	}
+	for _, r := range ratios {
+		ss += (r - mean) * (r - mean)
+	}
+	sd := math.Sqrt(ss / (seeds - 1))
+	floor := math.Sqrt(math.Max(0, sd*sd-se2))
+	t.Logf("measured/true cost: mean %.4f, sd %.4f; own standard error %.4f; floor %.4f (DriftFloor %.4f)", mean, sd, math.Sqrt(se2), floor, navigator.DriftFloor)
+	// 30 seeds estimate a standard deviation to about ±13 % (one σ).
+	if floor < navigator.DriftFloor/1.4 || floor > navigator.DriftFloor*1.4 {
+		t.Errorf("the drift floor measures %.4f, DriftFloor is %.4f: measure it again", floor, navigator.DriftFloor)
+	}
+	if math.Abs(mean-1) > 3*sd/math.Sqrt(seeds) {
+		t.Errorf("a window measures %.4f of the true cost on average: biased", mean)
 	}
 }
