@@ -492,12 +492,10 @@ const DriftFloor = 0.032
 // window of n requests measures for the configuration idx: the larger of
 // the predicted per-request cost spread of each function at its size over n
 // requests and the window's own standard error measured (NaN: not
-// measured), and DriftFloor of the predicted cost. The measured one matters:
-// the prediction describes one clip, while a window's requests bring clips
-// of several resolutions and lengths whose costs differ by more than the
-// noise (on face-detection at +30 %, seeds 5 and 6 were kept at 0.96–0.97
-// of C_bound measured and were 1.00–1.03 in truth with the predicted spread
-// alone).
+// measured), and DriftFloor of the predicted cost. The measured spread
+// covers what the prediction of one function's warm time on one clip does
+// not: a workload of several clips, cold starts and interference in the
+// window.
 func windowSE(nodes []NodeModel, idx []int, n int64, measured float64) float64 {
 	var v, c float64
 	for i, nm := range nodes {

@@ -154,9 +154,9 @@
 //
 // # Results (defaults: 1,000 functions, 4,032 samples, seed 1, default platform)
 //
-// Training both networks takes about 30 s on two cores (BenchmarkTrain; the
-// minibatch products are too small for gonum to parallelise), the measurement
-// 10–15 s; a prediction about 20 µs, most of it the tabulation of the
+// cnav model train (measurement and training) takes about 30 s on two cores;
+// the minibatch products are too small for gonum to parallelise
+// (BenchmarkTrain); a prediction about 20 µs, most of it the tabulation of the
 // distribution. Mean absolute percentage error of the mean, from cnav model
 // eval on the calibrated ground truth (results/reference/model.json,
 // 2026-12-04):
