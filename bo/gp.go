@@ -508,18 +508,24 @@ func (g *GP) evalLML(h, grad []float64, w *lmlWork) (float64, error) {
 	return lml, nil
 }
 
+// dist2 is the squared distance of two points in length-scale units, the
+// kernel's argument.
+func (g *GP) dist2(a, b []float64) float64 {
+	var r2 float64
+	for k, il := range g.invLS {
+		t := (a[k] - b[k]) * il
+		r2 += t * t
+	}
+	return r2
+}
+
 // kvec writes k(x, x_i) for every training input into dst.
 func (g *GP) kvec(dst, x []float64) {
 	if len(x) != g.d {
 		panic(fmt.Sprintf("bo: point of dimension %d for a GP of dimension %d", len(x), g.d))
 	}
 	for i, xi := range g.x {
-		var r2 float64
-		for k, il := range g.invLS {
-			t := (x[k] - xi[k]) * il
-			r2 += t * t
-		}
-		gv, _ := g.kernel.profile(r2)
+		gv, _ := g.kernel.profile(g.dist2(x, xi))
 		dst[i] = g.sf2 * gv
 	}
 }

@@ -481,12 +481,7 @@ func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int) {
 			m.uOK[j] = false
 			k, dg := m.k[j], m.dg[j]
 			for i, xi := range g.x {
-				var r2 float64
-				for kk, il := range g.invLS {
-					t := (x[kk] - xi[kk]) * il
-					r2 += t * t
-				}
-				gv, dgv := g.kernel.profile(r2)
+				gv, dgv := g.kernel.profile(g.dist2(x, xi))
 				k[i], dg[i] = g.sf2*gv, dgv
 			}
 			w := m.w[j]
@@ -501,12 +496,7 @@ func (m *qneiModel) samples(batch [][]float64, b *qneiBase, mi int) {
 	w, sm := m.w, m.sm
 	for a := 0; a < q; a++ {
 		for c := 0; c <= a; c++ {
-			var r2 float64
-			for kk, il := range g.invLS {
-				t := (batch[a][kk] - batch[c][kk]) * il
-				r2 += t * t
-			}
-			gv, dgv := g.kernel.profile(r2)
+			gv, dgv := g.kernel.profile(g.dist2(batch[a], batch[c]))
 			m.pdg[a*q+c], m.pdg[c*q+a] = dgv, dgv
 			val := g.sf2*gv - floats.Dot(w[a], w[c])
 			sm[a*q+c] = val
