@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -176,6 +177,9 @@ func Search(ctx context.Context, part *Partition, nodes []NodeModel, cbound floa
 		for g := range nm.Samples {
 			if len(nm.Samples[g]) != s.n {
 				return nil, fmt.Errorf("navigator: node %d size %d has %d samples, want %d", i, g, len(nm.Samples[g]), s.n)
+			}
+			if j := slices.IndexFunc(nm.Samples[g], math.IsNaN); j >= 0 {
+				return nil, fmt.Errorf("navigator: node %d (%s) size %d sample %d is NaN", i, part.DAG.Nodes[i].Name, g, j)
 			}
 		}
 	}
@@ -432,9 +436,16 @@ func (s *searcher) units(members []int, equiv map[int]*unit) []unit {
 // mean of the part's time (the latest finish among its units) within budget.
 // It returns the choice, the part's time samples and its cost.
 func (s *searcher) searchPart(ctx context.Context, key string, free []int, units []unit, budget float64) ([]int, []float64, float64, error) {
-	pos := map[int]int{} // free node → position in idx
-	for k, v := range free {
-		pos[v] = k
+	// The candidate loop below runs millions of times per tuning run (the
+	// confirmation searches again at every bound scale), so it works on
+	// plain slices: each unit's position in idx and, per candidate, each
+	// unit's sample row.
+	at := make([]int, len(units)) // unit → position of its node in idx, -1 for an equivalent
+	for ui, u := range units {
+		at[ui] = -1
+		if u.node >= 0 {
+			at[ui] = slices.Index(free, u.node)
+		}
 	}
 	fixedCost := 0.0
 	for _, u := range units {
@@ -443,22 +454,28 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 		}
 	}
 	fin := make([]float64, len(units))
-	// timeOf computes sample j's part time under idx.
-	timeOf := func(idx []int, j int) float64 {
-		var end float64
+	rows := make([][]float64, len(units))
+	// useConfig points rows at idx's sample rows.
+	useConfig := func(idx []int) {
 		for ui, u := range units {
-			start := 0.0
-			for _, p := range u.preds {
-				start = math.Max(start, fin[p])
-			}
-			var d float64
 			if u.node >= 0 {
-				d = s.nodes[u.node].Samples[idx[pos[u.node]]][j]
+				rows[ui] = s.nodes[u.node].Samples[idx[at[ui]]]
 			} else {
-				d = u.samples[j]
+				rows[ui] = u.samples
 			}
-			fin[ui] = start + d
-			end = math.Max(end, fin[ui])
+		}
+	}
+	// timeOf computes sample j's part time under the rows in use (maxTime,
+	// not math.Max: an assembly call that dominated the search's profile).
+	timeOf := func(j int) float64 {
+		var end float64
+		for ui := range units {
+			start := 0.0
+			for _, p := range units[ui].preds {
+				start = maxTime(start, fin[p])
+			}
+			fin[ui] = start + rows[ui][j]
+			end = maxTime(end, fin[ui])
 		}
 		return end
 	}
@@ -478,8 +495,9 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 		s.work++
 		var sum float64
 		limit := best * float64(s.n)
+		useConfig(idx)
 		for j := 0; j < s.n; j++ {
-			sum += timeOf(idx, j)
+			sum += timeOf(j)
 			if sum > limit {
 				return math.Inf(1), c // worse than the incumbent: no need to finish
 			}
@@ -538,8 +556,9 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 		return nil, nil, 0, fmt.Errorf("no configuration of %d functions fits its budget $%.3g", len(free), budget)
 	}
 	samples := make([]float64, s.n)
+	useConfig(idx)
 	for j := range samples {
-		samples[j] = timeOf(idx, j)
+		samples[j] = timeOf(j)
 	}
 	c := cost(idx)
 	cfg := map[string]int{}
@@ -548,6 +567,15 @@ func (s *searcher) searchPart(ctx context.Context, key string, free []int, units
 	}
 	s.store.put(key, budget, cfg)
 	return idx, samples, c, nil
+}
+
+// maxTime is math.Max(a, b) for times that are never NaN (Search rejects
+// NaN samples) and an a that is never -0 (every use starts from +0).
+func maxTime(a, b float64) float64 {
+	if b > a {
+		return b
+	}
+	return a
 }
 
 // stored is the stored configuration of the group nearest in cost, as grid
@@ -618,10 +646,10 @@ func (s *searcher) evaluateAll(cfg []int) (float64, float64) {
 		for v, nd := range s.part.DAG.Nodes {
 			start := 0.0
 			for _, p := range nd.Preds {
-				start = math.Max(start, fin[p])
+				start = maxTime(start, fin[p])
 			}
 			fin[v] = start + s.nodes[v].Samples[cfg[v]][j]
-			end = math.Max(end, fin[v])
+			end = maxTime(end, fin[v])
 		}
 		sum += end
 	}

@@ -3,6 +3,7 @@ package navigator
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/confignav/confignav/backend"
@@ -107,6 +108,19 @@ func TestSearchInfeasible(t *testing.T) {
 	cmin, _, _ := o.CMin()
 	if _, err := Search(context.Background(), part, nodes, 0.9*cmin, Options{}, nil); err != ErrInfeasible {
 		t.Fatalf("bound under C_min: %v", err)
+	}
+}
+
+// A NaN sample is an error naming the function, not a silent NaN latency (the
+// search's max assumes times that are never NaN).
+func TestSearchRejectsNaN(t *testing.T) {
+	part, nodes, o := perfect(t, "face-detection", 16)
+	cmin, _, _ := o.CMin()
+	nodes[2].Samples[5][3] = math.NaN()
+	_, err := Search(context.Background(), part, nodes, 1.5*cmin, Options{}, nil)
+	want := part.DAG.Nodes[2].Name
+	if err == nil || !strings.Contains(err.Error(), "NaN") || !strings.Contains(err.Error(), want) {
+		t.Fatalf("NaN sample of %s: got %v", want, err)
 	}
 }
 
