@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -43,6 +44,7 @@ func (fig7) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		return nil, err
 	}
 	var rows []Row
+	replays := map[string]completions{}
 	for _, name := range env.tunerList(true) {
 		o, err := env.tune(ctx, pipe, name, bound, c.Seed)
 		if err != nil {
@@ -59,6 +61,16 @@ func (fig7) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		}
 		if err := s.Apply(ctx, o.Config); err != nil {
 			return nil, err
+		}
+		if slices.Contains(mainTuners, name) {
+			done := completions{}
+			s.RequestDone = func(id uint64, e2eUs int64, failed bool) {
+				done[id] = math.NaN()
+				if !failed {
+					done[id] = float64(e2eUs) / 1000
+				}
+			}
+			replays[name] = done
 		}
 		src, err := traces.Open("synthetic", traces.Options{Seed: c.Seed, Duration: int64(minutes) * 60e6, Select: fig7Select})
 		if err != nil {
@@ -83,6 +95,15 @@ func (fig7) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		add("c_bound_usd", o.CBound)
 		add("feasible", b2f(o.Feasible))
 	}
+	// The headline latency: each main tuner's mean over the requests that
+	// every main tuner's answer completed (paired.go says why).
+	common, n := commonMeans(replays)
+	for _, name := range mainTuners {
+		if v, ok := common[name]; ok {
+			rows = append(rows, Row{Pipeline: pipe, Tuner: name, Bound: bound, X: nan, Metric: "common_mean_ms", Value: v},
+				Row{Pipeline: pipe, Tuner: name, Bound: bound, X: nan, Metric: "common_requests", Value: float64(n)})
+		}
+	}
 	return rows, nil
 }
 
@@ -94,8 +115,10 @@ func (fig7) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		"The boxes summarise, over seeds, each run's mean end-to-end latency. Aquatope runs in both variants: `aquatope-fixed` (corrected) " +
 		"and `aquatope` (the literal public code). A configuration is feasible in truth when the ground truth's cost on the tuning clip is within " +
 		"the bound; the headline gains count only pairs where both answers are, and the better baseline is the faster truth-feasible of " +
-		"`charmseeker` and `aquatope-fixed`." + missingTuners(seen)
-	sec.Table = [][]string{{"pipeline", "cost bound (above C_min)", "tuner", "mean (ms)", "p95 (ms)", "cost per request ($)", "trace cost within bound (yes/no)", "truth-feasible (answers)", "failed requests (%)"}}
+		"`charmseeker` and `aquatope-fixed`. A configuration tuned on one clip can run out of memory on heavier catalogue clips (more faces, " +
+		"longer): the failed requests are the heavy ones, so a mean over a run's own completions rewards failing. The headline gains therefore " +
+		"compare the main tuners on the requests all of their answers completed (\"mean on common requests\"); the failed share is its own column." + missingTuners(seen)
+	sec.Table = [][]string{{"pipeline", "cost bound (above C_min)", "tuner", "mean (ms)", "p95 (ms)", "cost per request ($)", "trace cost within bound (yes/no)", "truth-feasible (answers)", "failed requests (%)", "mean on common requests (ms)"}}
 	for _, p := range allPipelines {
 		for _, b := range paperBounds {
 			for _, t := range seen {
@@ -111,22 +134,22 @@ func (fig7) Summarize(rows []Row, figs *Figures) (*Section, error) {
 				}
 				feas := rateCell(feasibility(rows, func(r *Row) bool { return r.Pipeline == p && r.Bound == b && r.Tuner == t }))
 				sec.Table = append(sec.Table, []string{p, fmt.Sprintf("+%.0f %%", b*100), label(t), fmtDec(f("mean_ms"), 0), fmtDec(f("p95_ms"), 0),
-					fmtDec(f("cost_per_request_usd"), 6), within, feas, fmtDec(100*f("failed_share"), 1)})
+					fmtDec(f("cost_per_request_usd"), 6), within, feas, fmtDec(100*f("failed_share"), 1), fmtDec(f("common_mean_ms"), 0)})
 			}
 		}
 	}
 	// Headlines: ConfigNavigator against the better of CharmSeeker and
 	// the corrected Aquatope, and against the literal Aquatope, paired by
 	// seed over truth-feasible answers (compare.go).
-	best := gain(rows, "mean_ms", allPipelines, paperBounds, betterOf)
-	lit := gain(rows, "mean_ms", allPipelines, paperBounds, []string{literalAquatope})
+	best := gain(rows, "common_mean_ms", allPipelines, paperBounds, betterOf)
+	lit := gain(rows, "common_mean_ms", allPipelines, paperBounds, []string{literalAquatope})
 	sec.Headlines = []Headline{
 		gainHeadline("mean latency gain over the better of charmseeker and aquatope-fixed", math.NaN(), rows,
-			[]string{"navigator", "charmseeker", "aquatope-fixed"}, best, 5, "the paper: 20–50 % in most cases at the same cost bound"),
+			[]string{"navigator", "charmseeker", "aquatope-fixed"}, best, 5, "on the requests every main tuner's answer completed; the paper: 20–50 % in most cases at the same cost bound"),
 		gainHeadline("mean latency gain over aquatope (literal)", math.NaN(), rows, []string{"navigator", literalAquatope}, lit, 0, ""),
 	}
 	sec.Headlines = append(sec.Headlines, rateHeadlines(rows, comparedTuners(rows), 15, "all pipelines and bounds")...)
-	sec.Extra = [][][]string{pairedTable(rows, "mean_ms", "mean latency", allPipelines, paperBounds)}
+	sec.Extra = [][][]string{pairedTable(rows, "common_mean_ms", "mean latency on common requests", allPipelines, paperBounds)}
 	panels, leg, err := fig7Panels(rows, seen)
 	if err != nil {
 		return nil, err
@@ -136,7 +159,7 @@ func (fig7) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		return nil, err
 	}
 	sec.Figures = []string{f}
-	sec.Captions = []string{"Figure 7: mean end-to-end latency per run, by tuner and bound. Truth-feasible answers: " + rateSummary(rows, seen) + "."}
+	sec.Captions = []string{"Figure 7: mean end-to-end latency per run over its own completed requests, by tuner and bound. Truth-feasible answers: " + rateSummary(rows, seen) + "."}
 	return sec, nil
 }
 

@@ -486,6 +486,9 @@ func (r *runner) maybeDone(slot int32) {
 		r.stats.Completed++
 		r.e2e.Add(float64(r.now - q.arrival))
 	}
+	if done := r.s.RequestDone; done != nil {
+		done(q.id, r.now-q.arrival, q.failed)
+	}
 	r.free = append(r.free, slot)
 }
 

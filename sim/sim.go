@@ -48,6 +48,12 @@ type Sim struct {
 	// Progress, when set, is called every 65,536 events with the virtual
 	// time elapsed in the current Run (for progress bars; it must not block).
 	Progress func(elapsedUs int64)
+	// RequestDone, when set, is called as each request of a Run completes or
+	// fails, with its id (1, 2, … in arrival order within the Run), its
+	// end-to-end latency and whether it failed: experiments pair the same
+	// request across configurations, so that a configuration that fails the
+	// heaviest requests does not look faster for it.
+	RequestDone func(id uint64, e2eUs int64, failed bool)
 }
 
 type nodeState struct {

@@ -315,12 +315,22 @@ func TestOutOfMemoryFailsRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := &digest{keep: true}
+	var done []uint64
+	s.RequestDone = func(id uint64, e2eUs int64, failed bool) {
+		if !failed {
+			t.Errorf("request %d reported done, want failed", id)
+		}
+		done = append(done, id)
+	}
 	st, err := s.Run(context.Background(), backend.Workload{Source: &fixed{at: []int64{0, 600e6}, in: big}}, d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Failed != 2 || st.Completed != 0 {
 		t.Fatalf("failed %d completed %d, want 2 failed", st.Failed, st.Completed)
+	}
+	if len(done) != 2 || done[0] != 1 || done[1] != 2 {
+		t.Errorf("RequestDone saw %v, want requests 1 and 2", done)
 	}
 	oom := 0
 	for _, r := range d.recs {

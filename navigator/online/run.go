@@ -81,6 +81,10 @@ type Result struct {
 	Events      []string       `json:"events"`
 	ReplanMs    []float64      `json:"replan_ms,omitempty"`
 	Final       backend.Config `json:"final_config"`
+	// AfterRequests maps each request counted in AfterChange to its
+	// end-to-end latency in ms, NaN when it failed: runs of one workload
+	// compare on the requests they all completed (not in the JSON).
+	AfterRequests map[uint64]float64 `json:"-"`
 }
 
 type acc struct {
@@ -222,6 +226,13 @@ func (r *runner) Record(rec *backend.Record) {
 	r.all.add(q)
 	if len(r.o.ChangeAt) > 0 && q.Start-r.o.Origin >= r.o.ChangeAt[len(r.o.ChangeAt)-1]+r.o.SettleUs {
 		r.after.add(q)
+		if r.res.AfterRequests == nil {
+			r.res.AfterRequests = map[uint64]float64{}
+		}
+		r.res.AfterRequests[q.ID] = math.NaN()
+		if !q.Failed {
+			r.res.AfterRequests[q.ID] = q.E2EMs()
+		}
 	}
 	if changed, desc := r.sd.Observe(q); changed {
 		r.event("structure change: %s", desc)
