@@ -34,13 +34,15 @@ var (
 
 // tunerLabels say which variant a tuner name is, in tables and report text.
 var tunerLabels = map[string]string{
-	"navigator":      "navigator (ConfigNavigator)",
-	"charmseeker":    "charmseeker (CharmSeeker)",
-	"aquatope-fixed": "aquatope-fixed (Aquatope, corrected)",
-	"aquatope":       "aquatope (Aquatope, literal public code)",
-	"powertuning":    "powertuning (AWS Lambda Power Tuning)",
-	"parrotfish":     "parrotfish (Parrotfish)",
-	"random":         "random (random search)",
+	"navigator": "navigator (ConfigNavigator)",
+	// fig7's variant: the navigator's answer with the online phase on.
+	"navigator-online": "navigator-online (ConfigNavigator, offline answer then its online phase)",
+	"charmseeker":      "charmseeker (CharmSeeker)",
+	"aquatope-fixed":   "aquatope-fixed (Aquatope, corrected)",
+	"aquatope":         "aquatope (Aquatope, literal public code)",
+	"powertuning":      "powertuning (AWS Lambda Power Tuning)",
+	"parrotfish":       "parrotfish (Parrotfish)",
+	"random":           "random (random search)",
 }
 
 // label is a tuner's name with the system and variant it stands for.
@@ -146,13 +148,18 @@ type pairing struct {
 // relative gain 100·(baseline − navigator)/baseline (positive when the
 // navigator is lower), averaged per seed.
 func gain(rows []Row, metric string, pipes []string, bounds []float64, baselines []string) pairing {
+	return gainOf(rows, "navigator", metric, pipes, bounds, baselines)
+}
+
+// gainOf is gain with another tuner (or variant) in the navigator's place.
+func gainOf(rows []Row, subject, metric string, pipes []string, bounds []float64, baselines []string) pairing {
 	ans := answers(rows, metric, latencyMetricOf(metric))
 	var p pairing
 	for _, seed := range seedsOf(rows) {
 		var xs []float64
 		for _, pipe := range pipes {
 			for _, b := range bounds {
-				nav := ans[answerKey{pipe, "navigator", b, seed}]
+				nav := ans[answerKey{pipe, subject, b, seed}]
 				ran := false
 				for _, t := range baselines {
 					ran = ran || ans[answerKey{pipe, t, b, seed}].ok

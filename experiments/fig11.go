@@ -97,7 +97,7 @@ func (fig11) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		opts := online.Options{Backend: s, Store: online.NewMemoryStore(s), DAG: dag,
 			Workload: backend.Workload{Source: src}, Origin: s.Now(), Bound: o.CBound, ChangeAt: []int64{change.At}}
 		if v.name == "navigator-online" {
-			if err := fig11Online(ctx, env, dag, pipe, c.Seed, o, &opts); err != nil {
+			if err := navigatorOnline(ctx, env, dag, pipe, fig11Bound, c.Seed, o, &opts); err != nil {
 				return nil, err
 			}
 		}
@@ -137,13 +137,14 @@ func (fig11) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	return rows, nil
 }
 
-// fig11Online sets up ConfigNavigator's online phase: the controller from
-// the offline answer, and the re-searches (input shift: re-profile and
-// re-search; structure change: re-search) from a navigator that tuned the
-// same problem as the shared outcome o (env.tune keeps no tuner, so the
-// navigator tunes again here; the search is deterministic, and a different
-// answer is an error rather than a silent mismatch with navigator-static).
-func fig11Online(ctx context.Context, env *Env, dag *pipeline.DAG, pipe string, seed uint64, o *outcome, opts *online.Options) error {
+// navigatorOnline sets up ConfigNavigator's online phase (fig7, fig11): the
+// controller from the offline answer, and the re-searches (input shift:
+// re-profile and re-search; structure change: re-search) from a navigator
+// that tuned the same problem as the shared outcome o (env.tune keeps no
+// tuner, so the navigator tunes again here; the search is deterministic, and
+// a different answer is an error rather than a silent mismatch with the
+// static replay of o).
+func navigatorOnline(ctx context.Context, env *Env, dag *pipeline.DAG, pipe string, bound float64, seed uint64, o *outcome, opts *online.Options) error {
 	in := video.Reference
 	in.Faces = 2 // the clip env.tuneRun tunes on
 	orc, err := env.truth(dag, env.Platform.Grid(), in, env.samples(), seed)
@@ -156,7 +157,7 @@ func fig11Online(ctx context.Context, env *Env, dag *pipeline.DAG, pipe string, 
 	}
 	tenv := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
 	tenv.Input = in
-	prob := &tuner.Problem{Pipeline: dag, Platform: env.Platform, Grid: env.Platform.Grid(), Bound: fig11Bound, CMin: o.CMin, Seed: seed, Env: tenv}
+	prob := &tuner.Problem{Pipeline: dag, Platform: env.Platform, Grid: env.Platform.Grid(), Bound: bound, CMin: o.CMin, Seed: seed, Env: tenv}
 	pred, err := env.predictor()
 	if err != nil {
 		return err
@@ -171,7 +172,7 @@ func fig11Online(ctx context.Context, env *Env, dag *pipeline.DAG, pipe string, 
 		return err
 	}
 	if res.Config.String() != o.Config.String() {
-		return fmt.Errorf("fig11: %s seed %d: the online navigator tuned %s, the shared run %s", pipe, seed, res.Config, o.Config)
+		return fmt.Errorf("%s at +%.0f %% seed %d: the online navigator tuned %s, the shared run %s", pipe, 100*bound, seed, res.Config, o.Config)
 	}
 	opts.Controller = online.NewController(env.Platform.Grid(), o.CBound, o.Config)
 	opts.Input = in

@@ -21,9 +21,13 @@ type Controller struct {
 	MaxRequests int     // decide on the mean once this many requests are in (default 40)
 	Z           float64 // a move needs C_real ± Z·SE clear of the band (default 1.645)
 	Radius      int     // grid steps allowed around the offline optimum (0, the default: no limit)
+	// OOMGrowth: a function that ran out of memory at m MB moves to at least
+	// OOMGrowth·m at once (default 2; 1: one grid step). See the package doc.
+	OOMGrowth float64
 
 	current  backend.Config
 	oomFloor map[string]int // smallest index known to fit
+	oomRaise map[string]int // a one-time raise after an out-of-memory failure
 	lastMove map[string]move
 	window   int // decisions taken
 }
@@ -35,8 +39,8 @@ type move struct {
 
 // NewController starts at the offline optimum.
 func NewController(grid []int, bound float64, offline backend.Config) *Controller {
-	return &Controller{Grid: grid, Bound: bound, Offline: offline.Clone(), Alpha: 1, Band: 0.03, MinRequests: 3, MaxRequests: 40, Z: 1.645,
-		current: offline.Clone(), oomFloor: map[string]int{}, lastMove: map[string]move{}}
+	return &Controller{Grid: grid, Bound: bound, Offline: offline.Clone(), Alpha: 1, Band: 0.03, MinRequests: 3, MaxRequests: 40, Z: 1.645, OOMGrowth: 2,
+		current: offline.Clone(), oomFloor: map[string]int{}, oomRaise: map[string]int{}, lastMove: map[string]move{}}
 }
 
 // Current is the configuration in force.
@@ -77,6 +81,9 @@ func (c *Controller) Step(dag *pipeline.DAG, reqs []*Request) Decision {
 			for _, r := range recs {
 				if r.Status == backend.OOM {
 					c.oomFloor[f] = max(c.oomFloor[f], c.index(int(r.MemoryMB))+1)
+					if int(r.MemoryMB) >= c.current[f] { // not raised since
+						c.oomRaise[f] = max(c.oomRaise[f], c.index(int(math.Ceil(math.Max(c.OOMGrowth, 1)*float64(r.MemoryMB)))))
+					}
 				}
 				// A function is not shrunk below the memory it was seen to
 				// use (REPORT's Max Memory Used) with the navigator's 10 %
@@ -232,14 +239,18 @@ func (c *Controller) shift(f string, steps int) bool {
 	return true
 }
 
-// fixFloors raises any function below its out-of-memory floor.
+// fixFloors raises any function below its out-of-memory floor, and a
+// function that just ran out of memory to its one-time raise.
 func (c *Controller) fixFloors() bool {
 	changed := false
 	for f, floor := range c.oomFloor {
-		if floor < len(c.Grid) && c.index(c.current[f]) < floor {
-			c.current[f] = c.Grid[floor]
+		to := min(max(floor, c.oomRaise[f]), len(c.Grid)-1)
+		if c.index(c.current[f]) < to {
+			c.current[f] = c.Grid[to]
+			c.lastMove[f] = move{c.window, 1}
 			changed = true
 		}
 	}
+	clear(c.oomRaise)
 	return changed
 }

@@ -73,6 +73,17 @@
 //     grows to the largest size whose extra cost, were it not to speed up at
 //     all, fits in α(C_bound − C_real) (the paper's change to one function at
 //     a time on the critical path);
+//   - an out-of-memory failure at m MB moves that function at once to the
+//     grid size at or above 2·m (OOMGrowth), before any budget decision: an
+//     OOM REPORT line says only that the need exceeds m (its Max Memory
+//     Used is m). Measured on the catalogue (rank:10, 30 minutes, +30 %,
+//     seeds 1–3, controller on): one grid step per failure left
+//     face-detection's hd at 640–768 MB through seed 1's burst at minute 8,
+//     245 of 1,342 requests failing on both platforms; doubling failed 1
+//     (seeds 2 and 3: 2 → 1 and 21 → 12 default, 2 → 1 and 18 → 11
+//     measured; autoclip measured 5 → 1 and 9 → 9; face-beautification
+//     never ran out of memory) at mean latency −5.5 … +0.9 %; the budget
+//     decisions then trim the excess down to the floors below;
 //   - a function is not moved back within two decisions of its last move,
 //     nor below a size where it ran out of memory or below 1.1 × the
 //     largest Max Memory Used its REPORT lines showed (the navigator's memory

@@ -561,3 +561,43 @@ func TestOnlineDeterministic(t *testing.T) {
 		t.Fatalf("two runs with one seed differ:\n%s\n%s", a, b)
 	}
 }
+
+// An out-of-memory failure moves the function to twice the size that
+// failed at once (OOMGrowth), never back below a size that failed; a
+// failure of a request that ran at an older, smaller size does not raise
+// it again. With OOMGrowth 1 it moves one grid step.
+func TestControllerOutOfMemoryDoubles(t *testing.T) {
+	dag := handDAG(t)
+	grid := platform.Default().Grid()
+	cfg := backend.Config{"a": 2048, "b": 2048, "c": 512, "d": 2048}
+	oom := func(at backend.Config) []*Request {
+		qs := window(5, at, 1)
+		qs[2].Failed = true
+		qs[2].Invocations["c"][0].Status = backend.OOM
+		return qs
+	}
+	for _, tc := range []struct {
+		growth float64
+		want   int
+	}{{2, 1024}, {1, 640}} {
+		cost := window(1, cfg, 1)[0].CostUSD
+		c := NewController(grid, cost, cfg)
+		c.OOMGrowth = tc.growth
+		d := c.Step(dag, oom(cfg))
+		if !d.Changed || d.Config["c"] != tc.want {
+			t.Fatalf("growth %g: out of memory at 512 MB gave c = %d MB (%s), want %d", tc.growth, d.Config["c"], d.Reason, tc.want)
+		}
+		// A late failure from the 512-MB configuration changes nothing.
+		if d := c.Step(dag, oom(cfg)); d.Changed && d.Config["c"] != tc.want {
+			t.Fatalf("growth %g: a late failure at 512 MB moved c to %d MB", tc.growth, d.Config["c"])
+		}
+		// Far over budget, c never goes back to a size that failed.
+		c.Bound = cost / 10
+		for k := 0; k < 20; k++ {
+			c.Step(dag, window(20, c.Current(), 1))
+		}
+		if got := c.Current()["c"]; got <= 512 {
+			t.Fatalf("growth %g: c back to %d MB, which ran out of memory", tc.growth, got)
+		}
+	}
+}

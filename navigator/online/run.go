@@ -85,6 +85,10 @@ type Result struct {
 	// end-to-end latency in ms, NaN when it failed: runs of one workload
 	// compare on the requests they all completed (not in the JSON).
 	AfterRequests map[uint64]float64 `json:"-"`
+	// Run is the backend's own account of the whole run (every request,
+	// failed ones' cost included), for comparison with static runs measured
+	// the same way (not in the JSON).
+	Run backend.RunStats `json:"-"`
 }
 
 type acc struct {
@@ -179,9 +183,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	w := o.Workload
 	w.Source = &tap{src: w.Source, r: r}
-	if _, err := o.Backend.Run(ctx, w, r); err != nil {
+	st, err := o.Backend.Run(ctx, w, r)
+	if err != nil {
 		return nil, err
 	}
+	r.res.Run = st
 	if r.err != nil {
 		return nil, r.err
 	}
