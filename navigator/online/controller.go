@@ -75,22 +75,10 @@ type Decision struct {
 // it waits (Decision.Waiting: the caller keeps them and adds the next
 // window's); otherwise it decides on them.
 func (c *Controller) Step(dag *pipeline.DAG, reqs []*Request) Decision {
-	// Out-of-memory failures raise that function's floor at once.
 	for _, q := range reqs {
-		for f, recs := range q.Invocations {
-			for _, r := range recs {
-				if r.Status == backend.OOM {
-					c.oomFloor[f] = max(c.oomFloor[f], c.index(int(r.MemoryMB))+1)
-					if int(r.MemoryMB) >= c.current[f] { // not raised since
-						c.oomRaise[f] = max(c.oomRaise[f], c.index(int(math.Ceil(math.Max(c.OOMGrowth, 1)*float64(r.MemoryMB)))))
-					}
-				}
-				// A function is not shrunk below the memory it was seen to
-				// use (REPORT's Max Memory Used) with the navigator's 10 %
-				// margin (navigator.Navigator.MemoryMargin).
-				if r.MaxMemoryMB > 0 {
-					c.oomFloor[f] = max(c.oomFloor[f], min(len(c.Grid)-1, sort.SearchInts(c.Grid, int(math.Ceil(1.1*float64(r.MaxMemoryMB))))))
-				}
+		for _, recs := range q.Invocations {
+			for i := range recs {
+				c.observe(&recs[i])
 			}
 		}
 	}
@@ -237,6 +225,39 @@ func (c *Controller) shift(f string, steps int) bool {
 	c.current[f] = c.Grid[j]
 	c.lastMove[f] = move{c.window, dir}
 	return true
+}
+
+// observe takes the memory evidence of one REPORT line: an out-of-memory
+// failure sets the function's floor above the size that failed and, unless
+// it has moved up since, a one-time raise to OOMGrowth times that size; a
+// success sets the floor at 1.1 × its Max Memory Used (the navigator's
+// memory margin, navigator.Navigator.MemoryMargin).
+func (c *Controller) observe(r *backend.Record) {
+	f := r.Function
+	if r.Status == backend.OOM {
+		c.oomFloor[f] = max(c.oomFloor[f], c.index(int(r.MemoryMB))+1)
+		if int(r.MemoryMB) >= c.current[f] {
+			c.oomRaise[f] = max(c.oomRaise[f], c.index(int(math.Ceil(math.Max(c.OOMGrowth, 1)*float64(r.MemoryMB)))))
+		}
+	}
+	if r.MaxMemoryMB > 0 {
+		c.oomFloor[f] = max(c.oomFloor[f], min(len(c.Grid)-1, sort.SearchInts(c.Grid, int(math.Ceil(1.1*float64(r.MaxMemoryMB))))))
+	}
+}
+
+// OutOfMemory acts on an out-of-memory failure as soon as its REPORT line
+// arrives, without waiting for the window's decision: a failure is not noise
+// to average, and in a burst every minute of waiting fails the heavy clips
+// again. It reports the raised configuration, if anything moved.
+func (c *Controller) OutOfMemory(r *backend.Record) (backend.Config, bool) {
+	if _, known := c.current[r.Function]; !known || r.Status != backend.OOM || r.MemoryMB <= 0 {
+		return nil, false // the inspector reports malformed records
+	}
+	c.observe(r)
+	if !c.fixFloors() {
+		return nil, false
+	}
+	return c.Current(), true
 }
 
 // fixFloors raises any function below its out-of-memory floor, and a

@@ -73,17 +73,19 @@
 //     grows to the largest size whose extra cost, were it not to speed up at
 //     all, fits in α(C_bound − C_real) (the paper's change to one function at
 //     a time on the critical path);
-//   - an out-of-memory failure at m MB moves that function at once to the
-//     grid size at or above 2·m (OOMGrowth), before any budget decision: an
-//     OOM REPORT line says only that the need exceeds m (its Max Memory
-//     Used is m). Measured on the catalogue (rank:10, 30 minutes, +30 %,
-//     seeds 1–3, controller on): one grid step per failure left
-//     face-detection's hd at 640–768 MB through seed 1's burst at minute 8,
-//     245 of 1,342 requests failing on both platforms; doubling failed 1
-//     (seeds 2 and 3: 2 → 1 and 21 → 12 default, 2 → 1 and 18 → 11
-//     measured; autoclip measured 5 → 1 and 9 → 9; face-beautification
-//     never ran out of memory) at mean latency −5.5 … +0.9 %; the budget
-//     decisions then trim the excess down to the floors below;
+//   - an out-of-memory failure at m MB moves that function to the grid
+//     size at or above 2·m (OOMGrowth) as soon as its REPORT line arrives
+//     (Controller.OutOfMemory), not at the window's decision: an OOM REPORT
+//     line says only that the need exceeds m (its Max Memory Used is m), and
+//     a failure is not noise to average. Measured on the catalogue (rank:10,
+//     30 minutes, +30 %, seeds 1–3, controller on, both platforms): one grid
+//     step per failure at the window's decision left face-detection's hd at
+//     640–768 MB through seed 1's burst at minute 8, failing 245 of 1,342
+//     requests; doubling at once failed 1 request per run wherever anything
+//     ran out of memory (face-detection 245/2/21 → 1/1/1 default, 245/2/18
+//     → 1/1/1 measured; autoclip measured 5/9 → 1/1; face-beautification
+//     never did) at mean latency −5.4 … +1.3 %. The budget decisions then
+//     trim any excess down to the floors below;
 //   - a function is not moved back within two decisions of its last move,
 //     nor below a size where it ran out of memory or below 1.1 × the
 //     largest Max Memory Used its REPORT lines showed (the navigator's memory

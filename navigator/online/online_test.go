@@ -587,9 +587,26 @@ func TestControllerOutOfMemoryDoubles(t *testing.T) {
 		if !d.Changed || d.Config["c"] != tc.want {
 			t.Fatalf("growth %g: out of memory at 512 MB gave c = %d MB (%s), want %d", tc.growth, d.Config["c"], d.Reason, tc.want)
 		}
-		// A late failure from the 512-MB configuration changes nothing.
+		// A late failure from the 512-MB configuration changes nothing,
+		// whether it comes with its window or on its own.
 		if d := c.Step(dag, oom(cfg)); d.Changed && d.Config["c"] != tc.want {
 			t.Fatalf("growth %g: a late failure at 512 MB moved c to %d MB", tc.growth, d.Config["c"])
+		}
+		late := oom(cfg)[2].Invocations["c"][0]
+		if got, moved := c.OutOfMemory(&late); moved {
+			t.Fatalf("growth %g: a late failure at 512 MB moved c to %d MB at once", tc.growth, got["c"])
+		}
+		// A failure at the size in force raises it at once; an unknown
+		// function's failure is left to the inspector.
+		now := late
+		now.MemoryMB = int32(c.Current()["c"])
+		if got, moved := c.OutOfMemory(&now); !moved || got["c"] < 2*tc.want && tc.growth == 2 {
+			t.Fatalf("growth %g: a failure at %d MB gave %v (moved %v)", tc.growth, now.MemoryMB, got, moved)
+		}
+		stray := now
+		stray.Function = "nope"
+		if _, moved := c.OutOfMemory(&stray); moved {
+			t.Fatalf("an unknown function's failure moved the configuration")
 		}
 		// Far over budget, c never goes back to a size that failed.
 		c.Bound = cost / 10

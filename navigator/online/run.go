@@ -221,6 +221,11 @@ func (r *runner) Record(rec *backend.Record) {
 		r.closeWindow(false)
 	}
 	r.advance(end)
+	if r.o.Controller != nil && rec.Status == backend.OOM {
+		if cfg, ok := r.o.Controller.OutOfMemory(rec); ok {
+			r.put(cfg, fmt.Sprintf("%s ran out of memory at %d MB: raised at once", rec.Function, rec.MemoryMB), end)
+		}
+	}
 	q := r.insp.Feed(rec)
 	if q == nil {
 		return
