@@ -13,13 +13,11 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/confignav/confignav/backend"
-	"github.com/confignav/confignav/navigator"
 	"github.com/confignav/confignav/navigator/online"
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/tuner"
-	"github.com/confignav/confignav/tuners"
 	"github.com/confignav/confignav/video"
 )
 
@@ -138,19 +136,17 @@ func (fig11) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 }
 
 // navigatorOnline sets up ConfigNavigator's online phase (fig7, fig11): the
-// controller from the offline answer, and the re-searches (input shift:
-// re-profile and re-search; structure change: re-search) from a navigator
-// that tuned the same problem as the shared outcome o (env.tune keeps no
-// tuner, so the navigator tunes again here; the search is deterministic, and
-// a different answer is an error rather than a silent mismatch with the
-// static replay of o).
+// controller from the offline answer o, and the re-searches (input shift:
+// re-profile and re-search; structure change: re-search) from a copy of the
+// navigator that tuned o (outcome.nav), with an environment of its own to
+// profile in: the copy's re-searches leave o's navigator as it was for the
+// next run, and nothing is searched again.
 func navigatorOnline(ctx context.Context, env *Env, dag *pipeline.DAG, pipe string, bound float64, seed uint64, o *outcome, opts *online.Options) error {
+	if o.nav == nil {
+		return fmt.Errorf("%s at +%.0f %% seed %d: no tuned navigator to run online", pipe, 100*bound, seed)
+	}
 	in := video.Reference
 	in.Faces = 2 // the clip env.tuneRun tunes on
-	orc, err := env.truth(dag, env.Platform.Grid(), in, env.samples(), seed)
-	if err != nil {
-		return err
-	}
 	s, err := sim.New(env.Platform, dag, seed*7919)
 	if err != nil {
 		return err
@@ -158,22 +154,7 @@ func navigatorOnline(ctx context.Context, env *Env, dag *pipeline.DAG, pipe stri
 	tenv := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
 	tenv.Input = in
 	prob := &tuner.Problem{Pipeline: dag, Platform: env.Platform, Grid: env.Platform.Grid(), Bound: bound, CMin: o.CMin, Seed: seed, Env: tenv}
-	pred, err := env.predictor()
-	if err != nil {
-		return err
-	}
-	t, err := tuners.New("navigator", tuners.Deps{Oracle: orc, Predictor: pred})
-	if err != nil {
-		return err
-	}
-	nav := t.(*navigator.Navigator)
-	res, err := nav.Tune(ctx, prob)
-	if err != nil {
-		return err
-	}
-	if res.Config.String() != o.Config.String() {
-		return fmt.Errorf("%s at +%.0f %% seed %d: the online navigator tuned %s, the shared run %s", pipe, 100*bound, seed, res.Config, o.Config)
-	}
+	nav := o.nav.Clone(prob)
 	opts.Controller = online.NewController(env.Platform.Grid(), o.CBound, o.Config)
 	opts.Input = in
 	opts.Replan = nav.Research

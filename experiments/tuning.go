@@ -43,6 +43,9 @@ type outcome struct {
 	Optimum         *oracle.Optimum
 	CMin, CBound    float64
 	Result          *tuner.Result
+	// nav is ConfigNavigator after its Tune, detached from the tuning
+	// environment, for online runs to clone (navigatorOnline).
+	nav *navigator.Navigator
 }
 
 // Regret of the answer against the exact optimum (NaN when unknown).
@@ -143,6 +146,11 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 	}
 	o := &outcome{Pipeline: pipe, Tuner: name, Bound: bound, Seed: seed, Config: res.Config, Believed: res.Feasible,
 		CMin: cmin, CBound: prob.CBound(), Result: res}
+	if nav, ok := t.(*navigator.Navigator); ok {
+		detached := *prob
+		detached.Env = nil
+		o.nav = nav.Clone(&detached)
+	}
 	if res.Config != nil {
 		if o.Truth, err = orc.Evaluate(res.Config); err != nil {
 			return nil, err

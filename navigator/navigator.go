@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 
@@ -148,6 +150,26 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	}
 	res.Evaluations = env.Evaluations("profile") + env.Evaluations("pipeline")
 	return env.Finish(res), nil
+}
+
+// Clone is a copy of the navigator for re-searches in another environment:
+// the last Tune's profiles, search options, memoised predictions and stored
+// group configurations are copied, and p (the same pipeline and grid; its
+// Env profiles for ResearchInput and ResearchPipeline) takes the tuned
+// problem's place. Re-searches of one copy do not change the other, so one
+// Tune can serve several online runs without searching again. Predictor is
+// shared: it must be safe for concurrent use, as every tuner's is.
+func (n *Navigator) Clone(p *tuner.Problem) *Navigator {
+	c := *n
+	c.Store = n.Store.clone()
+	c.preds = maps.Clone(n.preds)
+	c.conf.Scales = slices.Clone(n.conf.Scales)
+	if n.last != nil {
+		l := *n.last
+		l.p = p
+		c.last = &l
+	}
+	return &c
 }
 
 // Confirmation says what the last Tune's confirmation did.

@@ -108,6 +108,19 @@ func (s *Store) put(key string, cost float64, cfg map[string]int) {
 	s.byGroup[key] = append(s.byGroup[key], stored{cost, cfg})
 }
 
+// clone is an independent copy (stored configurations are never changed in
+// place, so they are shared).
+func (s *Store) clone() *Store {
+	if s == nil {
+		return nil
+	}
+	c := NewStore()
+	for k, v := range s.byGroup {
+		c.byGroup[k] = slices.Clone(v)
+	}
+	return c
+}
+
 // closest returns the stored configuration of the nearest cost.
 func (s *Store) closest(key string, cost float64) map[string]int {
 	if s == nil {

@@ -263,3 +263,37 @@ func TestDriftFloorMeasured(t *testing.T) {
 		t.Errorf("a window measures %.4f of the true cost on average: biased", mean)
 	}
 }
+
+// Copies of one tuned navigator re-search independently: what one copy's
+// re-searches change (its store, profiles and problem) neither the original
+// nor another copy sees, and a copy profiles in its own environment.
+func TestCloneIsIndependent(t *testing.T) {
+	n, _, p, _ := tuneOnce(t, "face-detection", 3)
+	ctx := context.Background()
+	a, b := n.Clone(newProblem(t, p, p.Pipeline)), n.Clone(newProblem(t, p, p.Pipeline))
+	want, err := b.Research(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(p.Env.Trace())
+	small := video.Reference
+	small.Width, small.Height = 640, 360
+	if _, err := a.ResearchInput(ctx, small, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ResearchPipeline(ctx, newProblem(t, p, withExtra(t))); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Env.Trace()); got != before {
+		t.Fatalf("a copy's re-profiling was charged to the original's environment (%d → %d evaluations)", before, got)
+	}
+	for name, m := range map[string]*navigator.Navigator{"the original": n, "the other copy": b} {
+		got, err := m.Research(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() || len(got) != 4 {
+			t.Fatalf("%s re-searched %s after a copy re-planned for 360p and a fifth function, want %s", name, got, want)
+		}
+	}
+}
