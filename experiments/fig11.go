@@ -17,7 +17,6 @@ import (
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/sim"
 	"github.com/confignav/confignav/traces"
-	"github.com/confignav/confignav/tuner"
 	"github.com/confignav/confignav/video"
 )
 
@@ -145,18 +144,14 @@ func navigatorOnline(ctx context.Context, env *Env, dag *pipeline.DAG, pipe stri
 	if o.nav == nil {
 		return fmt.Errorf("%s at +%.0f %% seed %d: no tuned navigator to run online", pipe, 100*bound, seed)
 	}
-	in := video.Reference
-	in.Faces = 2 // the clip env.tuneRun tunes on
-	s, err := sim.New(env.Platform, dag, seed*7919)
+	prob, err := env.tuningProblem(dag, bound, o.CMin, seed)
 	if err != nil {
 		return err
 	}
-	tenv := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
-	tenv.Input = in
-	prob := &tuner.Problem{Pipeline: dag, Platform: env.Platform, Grid: env.Platform.Grid(), Bound: bound, CMin: o.CMin, Seed: seed, Env: tenv}
+	tenv := prob.Env
 	nav := o.nav.Clone(prob)
 	opts.Controller = online.NewController(env.Platform.Grid(), o.CBound, o.Config)
-	opts.Input = in
+	opts.Input = tenv.Input
 	opts.Replan = nav.Research
 	opts.ReplanInput = func(ctx context.Context, in video.Input, fan map[string]float64) (backend.Config, float64, error) {
 		before := tenv.Accounting().ProfileSeconds

@@ -12,7 +12,6 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/confignav/confignav/oracle"
-	"github.com/confignav/confignav/video"
 )
 
 // baselinesHome: each baseline on its own evaluation protocol (new; issue
@@ -102,9 +101,7 @@ func (e *Env) qosBound(ctx context.Context, pipe string, y float64, seed uint64)
 		if err != nil {
 			return nil, err
 		}
-		in := video.Reference
-		in.Faces = 2 // the tuning clip of tuneRun
-		orc, err := e.truth(dag, e.Platform.Grid(), in, e.samples(), seed)
+		orc, err := e.truth(dag, e.Platform.Grid(), tuningClip(), e.samples(), seed)
 		if err != nil {
 			return nil, err
 		}

@@ -111,11 +111,9 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 	if err != nil {
 		return nil, err
 	}
-	in := video.Reference
-	in.Faces = 2
 	// The ground truth uses its own seed, shared by every tuner of a seed, so
 	// that tuners are judged on the same truth.
-	orc, err := e.truth(dag, e.Platform.Grid(), in, e.samples(), seed)
+	orc, err := e.truth(dag, e.Platform.Grid(), tuningClip(), e.samples(), seed)
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +121,10 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 	if err != nil {
 		return nil, err
 	}
-	s, err := sim.New(e.Platform, dag, seed*7919) // one simulator seed for every tuner of a seed: common random numbers (tuner.MeasurementKey)
+	prob, err := e.tuningProblem(dag, bound, cmin, seed)
 	if err != nil {
 		return nil, err
 	}
-	env := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
-	env.Input = in
-	prob := &tuner.Problem{Pipeline: dag, Platform: e.Platform, Grid: e.Platform.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}
 	deps := tuners.Deps{Oracle: orc}
 	if name == "navigator" {
 		if deps.Predictor, err = e.predictor(); err != nil {
@@ -169,6 +164,29 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 		}
 	}
 	return o, nil
+}
+
+// tuningClip is the clip every tuner tunes on: the reference clip with two
+// faces.
+func tuningClip() video.Input {
+	in := video.Reference
+	in.Faces = 2
+	return in
+}
+
+// tuningProblem is the problem every tuner of a seed is given, on a fresh
+// simulator: one simulator seed for every tuner of a seed (common random
+// numbers, tuner.MeasurementKey), requests of the tuning clip at one a
+// second.
+func (e *Env) tuningProblem(dag *pipeline.DAG, bound, cmin float64, seed uint64) (*tuner.Problem, error) {
+	s, err := sim.New(e.Platform, dag, seed*7919)
+	if err != nil {
+		return nil, err
+	}
+	in := tuningClip()
+	env := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
+	env.Input = in
+	return &tuner.Problem{Pipeline: dag, Platform: e.Platform, Grid: e.Platform.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}, nil
 }
 
 // model is ConfigNavigator's prediction model, loaded once.
