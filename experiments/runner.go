@@ -40,6 +40,9 @@ type Options struct {
 	// Model loads ConfigNavigator's prediction model for a platform (nil:
 	// the navigator, fig8 and table5 fail their cells and the report says so).
 	Model func(p *platform.Profile) (*model.Model, error)
+	// MeasuredProfile is the measured platform's profile: the platform its
+	// tables were measured on (measure.Platform; nil: Platform).
+	MeasuredProfile *platform.Profile
 	// Measured are the measured platform's tables (nil: no measured
 	// platform; the measured experiment and the measured copies of the
 	// others are not planned).
@@ -404,10 +407,16 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 	}
 	env := NewEnv(opts.Platform, opts.Mode)
 	env.Model, env.Measured, env.Calibration = opts.Model, opts.Measured, opts.Calibration
-	menv := NewEnv(opts.Platform, opts.Mode)
+	mplat := opts.MeasuredProfile
+	if mplat == nil {
+		mplat = opts.Platform
+	}
+	menv := NewEnv(mplat, opts.Mode)
 	menv.Model, menv.Measured, menv.onMeasured = opts.Model, opts.Measured, true
 	envFor := func(c Cell) *Env {
-		if c.Param("platform") == PlatformMeasured {
+		// Everything timed by the measured tables runs on the platform they
+		// were measured on, the measured experiment included.
+		if c.Param("platform") == PlatformMeasured || c.Experiment == "measured" {
 			return menv
 		}
 		return env

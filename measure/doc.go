@@ -33,6 +33,12 @@
 // over-provisions CPU by up to one core), without a memory limit; each row
 // names its method.
 //
+// Platform is the platform a directory of tables was measured on: the
+// default profile with the CPU the measurement granted (at most the
+// machine's CPUs, which every size sees as cores), so that what reads the
+// profile (ConfigNavigator's model inputs, the scaling of a table to other
+// clips) assumes the CPU the tables were measured with.
+//
 // Reference re-measures the committed tables (results/reference/measured):
 // it generates the reference clip, makes every function's inputs by running
 // the pipelines' functions, and measures each function.

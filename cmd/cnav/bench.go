@@ -288,7 +288,7 @@ var researchTuned struct {
 func researchNavigator() (*navigator.Navigator, error) {
 	researchTuned.once.Do(func() {
 		plat := platform.Default()
-		pred, err := loadPredictor(defaultModelPath, plat)
+		pred, err := loadPredictor("", plat)
 		if err != nil {
 			researchTuned.err = err
 			return

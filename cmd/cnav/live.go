@@ -284,7 +284,7 @@ func liveTune(ctx context.Context, args []string, stdout, stderr io.Writer) (err
 	cminN := fs.Int("c-min-invocations", 3, "invocations per function and size in the C_min sweep (after one warm-up)")
 	restoreAfter := fs.Bool("restore-after", false, "restore the original configuration when done (default: keep the tuned one)")
 	evalFile := fs.String("evaluations", "", "write every evaluated configuration to FILE (.json or .csv)")
-	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
+	modelFile := fs.String("model", "", modelHelp)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -40,11 +40,11 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	nfn := fs.Int("functions", model.DefaultFunctions, "number of synthetic functions (train, or eval without --model)")
 	samples := fs.Int("samples", model.DefaultSamples, "warm invocations per (function, memory); the paper's two weeks every 5 min is 4,032")
 	seed := fs.Uint64("seed", 1, "seed of synthesis, measurement and training")
-	platFile := fs.String("platform", "", "platform profile file (default: the built-in AWS Lambda profile)")
+	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the platform the tables in DIR were measured on (default: the built-in AWS Lambda profile)")
 	modelFile := fs.String("model", "", "eval: the model file (default: train in memory first)")
 	pipeName := fs.String("pipeline", "", "eval: report this pipeline's functions (default: every built-in function)")
 	asJSON := fs.Bool("json", false, "eval: print JSON")
-	measuredDir := fs.String("measured", "", "eval: compare the model (--model, default "+defaultModelPath+") and the simulator with the measured tables in DIR")
+	measuredDir := fs.String("measured", "", "eval: compare the model (--model, default: the committed one trained for --platform) and the simulator with the measured tables in DIR")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -93,11 +93,7 @@ func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	if *measuredDir != "" {
-		path := *modelFile
-		if path == "" {
-			path = defaultModelPath
-		}
-		return evalMeasured(ctx, plat, path, *measuredDir, *seed, *asJSON, stdout)
+		return evalMeasured(ctx, plat, *modelFile, *measuredDir, *seed, *asJSON, stdout)
 	}
 	fns, err := evalFunctions(*pipeName) // before the long part: a bad pipeline fails fast
 	if err != nil {
@@ -362,7 +358,7 @@ func evalMeasured(ctx context.Context, plat *platform.Profile, modelPath, dir st
 	if err != nil {
 		return err
 	}
-	m, err := model.LoadFile(modelPath, plat)
+	m, err := loadModel(modelPath, plat)
 	if err != nil {
 		return err
 	}

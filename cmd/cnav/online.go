@@ -58,8 +58,8 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ctlFlag := fs.String("controller", "on", "on: ConfigNavigator's controller adapts memory; off: the offline configuration stays")
 	tunerName := fs.String("tuner", "navigator", "tuner that finds the offline configuration")
 	cfgFlag := fs.String("config", "", "offline configuration fn=MB,… instead of tuning")
-	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model")
-	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the built-in profile with the measured tables in DIR (cnav measure; results/reference/measured)")
+	modelFile := fs.String("model", "", modelHelp)
+	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the platform the tables in DIR were measured on, with those tables (cnav measure; results/reference/measured)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 
 func runPlatform(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("platform show [--platform FILE] | calibrate --lambda-perf FILE", stderr)
-	file := fs.String("platform", "", "platform profile to show: a file or a named profile ("+strings.Join(platform.Names(), ", ")+"; default: aws-lambda, billed as today)")
+	file := fs.String("platform", "", "platform profile to show: a file, a named profile ("+strings.Join(platform.Names(), ", ")+") or measured:DIR (default: aws-lambda, billed as today)")
 	perf := fs.String("lambda-perf", "", "lambda-perf daily JSON file to fit cold starts to")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -52,8 +52,16 @@ func runPlatform(_ context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // loadPlatform reads a profile file or a named profile (aws-lambda,
-// paper-2025), or returns the default for "".
+// paper-2025), or returns the default for "". measured:DIR is the platform
+// the tables in DIR were measured on (measure.Platform: the default profile
+// with the measuring machine's CPU).
 func loadPlatform(path string) (*platform.Profile, error) {
+	if dir, ok := strings.CutPrefix(path, "measured:"); ok {
+		if dir == "" {
+			return nil, usagef("--platform measured:DIR needs a directory")
+		}
+		return measure.Platform(dir, platform.Default())
+	}
 	if path == "" {
 		return platform.Default(), nil
 	}
@@ -74,21 +82,19 @@ func loadPlatform(path string) (*platform.Profile, error) {
 }
 
 // loadSetup reads --platform and --pipeline together. --platform
-// measured:DIR is the built-in profile with every function that has a
-// measured table in DIR (measure.LoadDir) made table-driven; functions
-// without one stay on their model and are named on stderr.
+// measured:DIR is the platform the tables were measured on (loadPlatform)
+// with every function that has a measured table in DIR (measure.LoadDir)
+// made table-driven; functions without one stay on their model and are
+// named on stderr.
 func loadSetup(platFlag, pipeName string, stderr io.Writer) (*platform.Profile, *pipeline.DAG, error) {
+	plat, err := loadPlatform(platFlag)
+	if err != nil {
+		return nil, nil, err
+	}
 	dir, measured := strings.CutPrefix(platFlag, "measured:")
 	if !measured {
-		plat, err := loadPlatform(platFlag)
-		if err != nil {
-			return nil, nil, err
-		}
 		dag, err := loadPipeline(pipeName)
 		return plat, dag, err
-	}
-	if dir == "" {
-		return nil, nil, usagef("--platform measured:DIR needs a directory")
 	}
 	tables, err := measure.LoadDir(dir)
 	if err != nil {
@@ -102,5 +108,5 @@ func loadSetup(platFlag, pipeName string, stderr io.Writer) (*platform.Profile, 
 	if len(left) > 0 {
 		fmt.Fprintf(stderr, "cnav: no measured table in %s for %v: they stay on the modelled platform\n", dir, left)
 	}
-	return platform.Default(), dag, nil
+	return plat, dag, nil
 }

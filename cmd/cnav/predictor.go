@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/confignav/confignav/oracle"
@@ -15,13 +18,44 @@ import (
 // defaultModelPath is the committed model trained on the default platform.
 var defaultModelPath = filepath.Join("results", "reference", "model.json")
 
+// measuredModelPath is the committed model trained on the platform of the
+// committed measured tables (--platform measured:results/reference/measured:
+// the default profile with the measuring machine's 2 CPUs, measure.Platform).
+var measuredModelPath = filepath.Join("results", "reference", "model-measured.json")
+
+// modelHelp describes a --model flag whose default is the reference model.
+const modelHelp = "ConfigNavigator's prediction model (cnav model train; default: the committed model trained for --platform, results/reference/model.json or model-measured.json)"
+
+// loadModel reads the prediction model at path, or, for "", the committed
+// model trained for plat: a model is valid only on the profile it was
+// trained on (model.ErrPlatform), so the default follows --platform.
+func loadModel(path string, plat *platform.Profile) (*model.Model, error) {
+	if path != "" {
+		return model.LoadFile(path, plat)
+	}
+	var tried []string
+	for _, p := range []string{defaultModelPath, measuredModelPath} {
+		m, err := model.LoadFile(p, plat)
+		switch {
+		case err == nil:
+			return m, nil
+		case errors.Is(err, model.ErrPlatform) || errors.Is(err, os.ErrNotExist):
+			tried = append(tried, p)
+		default:
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: none of the committed models (%v) was trained for platform %q; train one with cnav model train --platform (the same --platform) --out FILE and pass --model FILE",
+		model.ErrPlatform, tried, plat.Name)
+}
+
 // defaultMeasuredDir holds the committed measured tables.
 var defaultMeasuredDir = filepath.Join("results", "reference", "measured")
 
-// loadPredictor reads ConfigNavigator's prediction model, checked against the
-// platform it will predict for.
+// loadPredictor reads ConfigNavigator's prediction model (loadModel),
+// checked against the platform it will predict for.
 func loadPredictor(path string, plat *platform.Profile) (navigator.Predictor, error) {
-	m, err := model.LoadFile(path, plat)
+	m, err := loadModel(path, plat)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	asJSON := fs.Bool("json", false, "print summary.json instead of the report path")
 	platFile := fs.String("platform", "", "platform profile file")
 	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
+	measuredModel := fs.String("measured-model", measuredModelPath, "ConfigNavigator's prediction model for the measured platform (cnav model train --platform measured:DIR)")
 	measuredDir := fs.String("measured", defaultMeasuredDir, "measured tables of the measured platform (\"\": none)")
 	subset := fs.String("subset", "", "run a named subset of the cells: \"ci\" is the regression subset that ./run.sh test gates (quick mode, seed 1, a few cells of every experiment; its reference is results/reference/ci-summary.json)")
 	// --model "" runs without ConfigNavigator (and without fig8 and table5).
@@ -76,17 +77,42 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	// and its fingerprint is part of the version that keys cached cells, so
 	// a resumed run never mixes cells computed with another model or tables.
 	data := sha256.New()
+	if *measuredDir != "" {
+		if opts.MeasuredProfile, err = measure.Platform(*measuredDir, plat); err != nil {
+			return err
+		}
+	}
 	if *modelFile != "" {
-		b, err := os.ReadFile(*modelFile)
-		if err != nil {
-			return fmt.Errorf("reproduce: --model: %w (--model \"\" runs without ConfigNavigator)", err)
+		// One model per platform: --model for --platform, --measured-model
+		// for the measured platform (a model is valid only on the profile
+		// it was trained on).
+		type modelFor struct {
+			flag, path string
+			plat       *platform.Profile
 		}
-		if _, err := model.Load(bytes.NewReader(b), plat); err != nil {
-			return fmt.Errorf("reproduce: --model %s: %w", *modelFile, err)
+		check := []modelFor{{"--model", *modelFile, plat}}
+		if opts.MeasuredProfile != nil && model.Fingerprint(opts.MeasuredProfile) != model.Fingerprint(plat) {
+			check = append(check, modelFor{"--measured-model", *measuredModel, opts.MeasuredProfile})
 		}
-		data.Write(b)
-		path := *modelFile
-		opts.Model = func(p *platform.Profile) (*model.Model, error) { return model.LoadFile(path, p) }
+		models := map[string]string{}
+		for _, c := range check {
+			models[model.Fingerprint(c.plat)] = c.path
+			b, err := os.ReadFile(c.path)
+			if err != nil {
+				return fmt.Errorf("reproduce: %s: %w (--model \"\" runs without ConfigNavigator)", c.flag, err)
+			}
+			if _, err := model.Load(bytes.NewReader(b), c.plat); err != nil {
+				return fmt.Errorf("reproduce: %s %s: %w", c.flag, c.path, err)
+			}
+			data.Write(b)
+		}
+		opts.Model = func(p *platform.Profile) (*model.Model, error) {
+			path, ok := models[model.Fingerprint(p)]
+			if !ok {
+				return nil, fmt.Errorf("reproduce: no model for platform %q: %w", p.Name, model.ErrPlatform)
+			}
+			return model.LoadFile(path, p)
+		}
 	} else {
 		opts.NoModel = true
 	}

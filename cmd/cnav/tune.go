@@ -83,14 +83,14 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1, "random seed")
 	asJSON := fs.Bool("json", false, "print a JSON result")
 	evalFile := fs.String("evaluations", "", "write every evaluated configuration to FILE (.json or .csv)")
-	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the built-in profile with the measured tables in DIR (cnav measure; results/reference/measured)")
+	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the platform the tables in DIR were measured on, with those tables (cnav measure; results/reference/measured)")
 	rate := fs.Float64("rate", 1, "request rate of the measurement workload, per second")
 	window := fs.Duration("window", 30*time.Second, "how long one measurement streams requests (the paper: ~30 s)")
 	warmup := fs.Duration("warmup", -1, "requests streamed after a memory change before each measured window, charged but not observed (default: half of --window)")
 	confirm := fs.Duration("confirm", 10*time.Minute, "length of the independent run that measures the chosen configuration")
 	samples := fs.Int("samples", 256, "ground-truth samples per configuration (oracle)")
 	maxRequests := fs.Float64("max-requests", defaultMaxRequests, "refuse a run expected to make more requests than this (--rate × the longest run)")
-	modelFile := fs.String("model", defaultModelPath, "ConfigNavigator's prediction model (cnav model train)")
+	modelFile := fs.String("model", "", modelHelp)
 	chance := fs.Float64("chance", 0.95, "navigator: probability with which the answer must meet the cost bound")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err

@@ -140,7 +140,13 @@
 // the platform fingerprint (ErrPlatform). Floats are written in Go's shortest
 // round-trip form, so a loaded model predicts bit for bit what the saved one
 // did. results/reference/model.json is the model trained with the defaults
-// (cnav model train; go test -run TestReferenceModel -update rewrites it).
+// (cnav model train; go test -run TestReferenceModel -update rewrites it);
+// results/reference/model-measured.json the same on the measured platform
+// (cnav model train --platform measured:results/reference/measured), whose
+// profile grants at most the measuring machine's 2 CPUs (measure.Platform):
+// the CPU inputs only describe a platform the networks were trained on, so
+// each platform gets its own model, as the paper trains on the platform it
+// tunes for.
 //
 // # Why no neural-network library
 //

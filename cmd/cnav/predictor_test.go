@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/confignav/confignav/navigator/model"
+	"github.com/confignav/confignav/platform"
+)
+
+// Without --model the committed model trained for --platform is used: the
+// default profile's for the default, the measured platform's for
+// measured:results/reference/measured, and for any other profile an error
+// that says how to train one.
+func TestLoadModelFollowsPlatform(t *testing.T) {
+	ref := filepath.Join("..", "..", "results", "reference")
+	defer func(d, m string) { defaultModelPath, measuredModelPath = d, m }(defaultModelPath, measuredModelPath)
+	defaultModelPath, measuredModelPath = filepath.Join(ref, "model.json"), filepath.Join(ref, "model-measured.json")
+	measured, err := loadPlatform("measured:" + filepath.Join(ref, "measured"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*platform.Profile{platform.Default(), measured} {
+		m, err := loadModel("", p)
+		if err != nil {
+			t.Fatalf("%s: %v", p.Name, err)
+		}
+		if name, fp := m.Platform(); name != p.Name || fp != model.Fingerprint(p) {
+			t.Errorf("%s: got the model of %s", p.Name, name)
+		}
+	}
+	other, _ := platform.Named("paper-2025")
+	_, err = loadModel("", other)
+	if !errors.Is(err, model.ErrPlatform) || !strings.Contains(err.Error(), "cnav model train --platform") {
+		t.Errorf("a profile without a committed model: %v", err)
+	}
+	if _, err := loadModel(defaultModelPath, measured); !errors.Is(err, model.ErrPlatform) {
+		t.Errorf("--model of another platform: %v", err)
+	}
+}
