@@ -352,10 +352,16 @@ func evalJSON(m *model.Model, r *model.Report, ml map[string]bool) any {
 }
 
 // evalMeasured is cnav model eval --measured DIR: the prediction model and
-// the simulator's ground truth against real measurements.
+// the simulator's ground truth against real measurements, on the platform
+// they were measured on.
 func evalMeasured(ctx context.Context, plat *platform.Profile, modelPath, dir string, seed uint64, asJSON bool, stdout io.Writer) error {
 	tables, err := measure.LoadDir(dir)
 	if err != nil {
+		return err
+	}
+	// The tables are compared on the platform they were measured on (the
+	// machine's CPU cap, measure.Platform), as the measured experiment does.
+	if plat, err = measure.Platform(dir, plat); err != nil {
 		return err
 	}
 	m, err := loadModel(modelPath, plat)

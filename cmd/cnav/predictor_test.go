@@ -39,4 +39,18 @@ func TestLoadModelFollowsPlatform(t *testing.T) {
 	if _, err := loadModel(defaultModelPath, measured); !errors.Is(err, model.ErrPlatform) {
 		t.Errorf("--model of another platform: %v", err)
 	}
+	// model eval --measured compares the tables on the platform they were
+	// measured on, whatever --platform says.
+	dir := filepath.Join(ref, "measured")
+	plain, _, err := cnav(t, "model", "eval", "--measured", dir, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onMeasured, _, err := cnav(t, "model", "eval", "--measured", dir, "--json", "--platform", "measured:"+dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain != onMeasured {
+		t.Error("model eval --measured differs between --platform default and measured:DIR")
+	}
 }
