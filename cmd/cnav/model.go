@@ -364,7 +364,7 @@ func evalMeasured(ctx context.Context, plat *platform.Profile, modelPath, dir st
 	if plat, err = measure.Platform(dir, plat); err != nil {
 		return err
 	}
-	m, err := loadModel(modelPath, plat)
+	m, modelPath, err := loadModel(modelPath, plat)
 	if err != nil {
 		return err
 	}

@@ -28,24 +28,26 @@ const modelHelp = "ConfigNavigator's prediction model (cnav model train; default
 
 // loadModel reads the prediction model at path, or, for "", the committed
 // model trained for plat: a model is valid only on the profile it was
-// trained on (model.ErrPlatform), so the default follows --platform.
-func loadModel(path string, plat *platform.Profile) (*model.Model, error) {
+// trained on (model.ErrPlatform), so the default follows --platform. It
+// returns the file it read.
+func loadModel(path string, plat *platform.Profile) (*model.Model, string, error) {
 	if path != "" {
-		return model.LoadFile(path, plat)
+		m, err := model.LoadFile(path, plat)
+		return m, path, err
 	}
 	var tried []string
 	for _, p := range []string{defaultModelPath, measuredModelPath} {
 		m, err := model.LoadFile(p, plat)
 		switch {
 		case err == nil:
-			return m, nil
+			return m, p, nil
 		case errors.Is(err, model.ErrPlatform) || errors.Is(err, os.ErrNotExist):
 			tried = append(tried, p)
 		default:
-			return nil, err
+			return nil, p, err
 		}
 	}
-	return nil, fmt.Errorf("%w: none of the committed models (%v) was trained for platform %q; train one with cnav model train --platform (the same --platform) --out FILE and pass --model FILE",
+	return nil, "", fmt.Errorf("%w: none of the committed models (%v) was trained for platform %q; train one with cnav model train --platform (the same --platform) --out FILE and pass --model FILE",
 		model.ErrPlatform, tried, plat.Name)
 }
 
@@ -55,7 +57,7 @@ var defaultMeasuredDir = filepath.Join("results", "reference", "measured")
 // loadPredictor reads ConfigNavigator's prediction model (loadModel),
 // checked against the platform it will predict for.
 func loadPredictor(path string, plat *platform.Profile) (navigator.Predictor, error) {
-	m, err := loadModel(path, plat)
+	m, _, err := loadModel(path, plat)
 	if err != nil {
 		return nil, err
 	}

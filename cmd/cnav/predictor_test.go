@@ -23,7 +23,7 @@ func TestLoadModelFollowsPlatform(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []*platform.Profile{platform.Default(), measured} {
-		m, err := loadModel("", p)
+		m, _, err := loadModel("", p)
 		if err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
@@ -32,11 +32,11 @@ func TestLoadModelFollowsPlatform(t *testing.T) {
 		}
 	}
 	other, _ := platform.Named("paper-2025")
-	_, err = loadModel("", other)
+	_, _, err = loadModel("", other)
 	if !errors.Is(err, model.ErrPlatform) || !strings.Contains(err.Error(), "cnav model train --platform") {
 		t.Errorf("a profile without a committed model: %v", err)
 	}
-	if _, err := loadModel(defaultModelPath, measured); !errors.Is(err, model.ErrPlatform) {
+	if _, _, err := loadModel(defaultModelPath, measured); !errors.Is(err, model.ErrPlatform) {
 		t.Errorf("--model of another platform: %v", err)
 	}
 	// model eval --measured compares the tables on the platform they were
