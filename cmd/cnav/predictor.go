@@ -35,20 +35,25 @@ func loadModel(path string, plat *platform.Profile) (*model.Model, string, error
 		m, err := model.LoadFile(path, plat)
 		return m, path, err
 	}
-	var tried []string
+	var other, missing []string
 	for _, p := range []string{defaultModelPath, measuredModelPath} {
 		m, err := model.LoadFile(p, plat)
 		switch {
 		case err == nil:
 			return m, p, nil
-		case errors.Is(err, model.ErrPlatform) || errors.Is(err, os.ErrNotExist):
-			tried = append(tried, p)
+		case errors.Is(err, model.ErrPlatform):
+			other = append(other, p)
+		case errors.Is(err, os.ErrNotExist):
+			missing = append(missing, p)
 		default:
 			return nil, p, err
 		}
 	}
+	if len(other) == 0 {
+		return nil, "", fmt.Errorf("no committed prediction model here (%v missing): run from the repository's root or pass --model FILE", missing)
+	}
 	return nil, "", fmt.Errorf("%w: none of the committed models (%v) was trained for platform %q; train one with cnav model train --platform (the same --platform) --out FILE and pass --model FILE",
-		model.ErrPlatform, tried, plat.Name)
+		model.ErrPlatform, other, plat.Name)
 }
 
 // defaultMeasuredDir holds the committed measured tables.

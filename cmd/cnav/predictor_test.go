@@ -39,6 +39,11 @@ func TestLoadModelFollowsPlatform(t *testing.T) {
 	if _, _, err := loadModel(defaultModelPath, measured); !errors.Is(err, model.ErrPlatform) {
 		t.Errorf("--model of another platform: %v", err)
 	}
+	defaultModelPath, measuredModelPath = filepath.Join(t.TempDir(), "none.json"), filepath.Join(t.TempDir(), "none.json")
+	if _, _, err := loadModel("", platform.Default()); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("no committed model files: %v, want an error saying they are missing", err)
+	}
+	defaultModelPath, measuredModelPath = filepath.Join(ref, "model.json"), filepath.Join(ref, "model-measured.json")
 	// model eval --measured compares the tables on the platform they were
 	// measured on, whatever --platform says.
 	dir := filepath.Join(ref, "measured")
