@@ -21,9 +21,10 @@ import (
 // describe another platform: ConfigNavigator's model inputs (the CPU
 // allocation at a size) and the scaling of a table to other clips (its
 // modelled twin's ratio at the same size, sim) would assume CPU the
-// measurement never had. So the profile's vCPU cap and visible cores are cut
-// to the capped rows' CPUs; tables without capped rows leave base as it is
-// (a copy). The name says what changed; Sources cites the machine.
+// measurement never had. So the profile's vCPU cap is the capped rows' CPUs
+// and every size sees that many cores; tables without capped rows leave
+// base as it is (a copy). The name says what changed; Sources cites the
+// machine.
 //
 // Tables capped at different CPU counts (measured on different machines)
 // cannot share one profile: that is an error naming them.
@@ -74,8 +75,8 @@ func Platform(dir string, base *platform.Profile) (*platform.Profile, error) {
 	}
 	p.CPU.MaxVCPU = granted
 	cores := int(math.Ceil(granted - 1e-9))
-	for i := range p.CPU.VisibleCores {
-		p.CPU.VisibleCores[i].Cores = min(p.CPU.VisibleCores[i].Cores, cores)
+	for i := range p.CPU.VisibleCores { // a CFS quota hides no core
+		p.CPU.VisibleCores[i].Cores = cores
 	}
 	machines := make([]string, 0, len(models))
 	for m := range models {
