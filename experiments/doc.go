@@ -56,6 +56,11 @@
 // paired by seed: per seed the mean of the paired relative differences, with
 // a 95 % Student-t interval over seeds.
 //
+// The measured-platform copies and the measured experiment run on
+// Options.MeasuredProfile, the platform the tables were measured on
+// (measure.Platform: the measuring machine's CPU cap), with the prediction
+// model trained for it; the other cells on Options.Platform.
+//
 // baselines-home (home.go) shows each baseline on its own protocol:
 // CharmSeeker's six tight budgets (0.3–6 % above the minimum, 20
 // repetitions in full mode) and Aquatope's latency-QoS setting through the
