@@ -51,7 +51,7 @@ func TestPlatformOfCommittedTables(t *testing.T) {
 func writeCapped(t *testing.T, dir, fn string, cpus int, capped bool) {
 	t.Helper()
 	tb := &Table{Function: fn, Machine: Machine{CPUModel: "test", CPUs: cpus},
-		Table: fnmodel.Table{Runtime: "go", Rows: []fnmodel.Row{{MemoryMB: 4096, SamplesMs: []float64{10}}}},
+		Table:   fnmodel.Table{Runtime: "go", Rows: []fnmodel.Row{{MemoryMB: 4096, SamplesMs: []float64{10}}}},
 		Details: []RowDetail{{MemoryMB: 4096, Status: "ok", Limits: Limits{VCPU: 4096 / MBPerVCPU, CPUs: float64(cpus), Capped: capped}}}}
 	if err := WriteJSON(tb, filepath.Join(dir, fn+".json")); err != nil {
 		t.Fatal(err)

@@ -59,7 +59,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	tunerName := fs.String("tuner", "navigator", "tuner that finds the offline configuration")
 	cfgFlag := fs.String("config", "", "offline configuration fn=MB,… instead of tuning")
 	modelFile := fs.String("model", "", modelHelp)
-	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the platform the tables in DIR were measured on, with those tables (cnav measure; results/reference/measured)")
+	platFile := fs.String("platform", "", platformHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err

@@ -51,6 +51,9 @@ func runPlatform(_ context.Context, args []string, stdout, stderr io.Writer) err
 	return usagef("platform: unknown subcommand %q (want show or calibrate)", pos[0])
 }
 
+// platformHelp describes a --platform flag read by loadSetup.
+const platformHelp = "platform profile file, or measured:DIR for the platform the tables in DIR were measured on, with those tables (cnav measure; results/reference/measured)"
+
 // loadPlatform reads a profile file or a named profile (aws-lambda,
 // paper-2025), or returns the default for "". measured:DIR is the platform
 // the tables in DIR were measured on (measure.Platform: the default profile

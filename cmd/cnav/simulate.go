@@ -73,7 +73,7 @@ func runSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Uint64("seed", 1, "random seed: same seed, same output")
 	asJSON := fs.Bool("json", false, "print a JSON summary")
 	records := fs.String("records", "", "write every invocation record to FILE (.csv or .parquet)")
-	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the platform the tables in DIR were measured on, with those tables (cnav measure; results/reference/measured)")
+	platFile := fs.String("platform", "", platformHelp)
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1, "random seed")
 	asJSON := fs.Bool("json", false, "print a JSON result")
 	evalFile := fs.String("evaluations", "", "write every evaluated configuration to FILE (.json or .csv)")
-	platFile := fs.String("platform", "", "platform profile file, or measured:DIR for the platform the tables in DIR were measured on, with those tables (cnav measure; results/reference/measured)")
+	platFile := fs.String("platform", "", platformHelp)
 	rate := fs.Float64("rate", 1, "request rate of the measurement workload, per second")
 	window := fs.Duration("window", 30*time.Second, "how long one measurement streams requests (the paper: ~30 s)")
 	warmup := fs.Duration("warmup", -1, "requests streamed after a memory change before each measured window, charged but not observed (default: half of --window)")
