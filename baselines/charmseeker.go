@@ -323,26 +323,43 @@ type stageJob struct {
 // stageObservation summarises the records of one invocation of a stage as
 // stage_*.py does: time is the largest REPORT Duration (init excluded), cost
 // the sum over invocations of ⌈Duration⌉ ms at the memory's price plus the
-// request fee. A failed invocation makes the job broken.
+// request fee. A failed invocation makes the job broken. When the stage ran
+// on several payloads at once (tuner.Env.Payloads, one request each), time
+// and cost are the means over the payloads of each one's job: the job a
+// request of the workload makes on average.
 func stageObservation(recs []backend.Record, fn string, p *tuner.Problem) stageJob {
+	type req struct{ cost, time float64 }
 	var j stageJob
-	n := 0
+	var order []uint64
+	jobs := map[uint64]*req{}
 	for k := range recs {
 		r := &recs[k]
 		if r.Function != fn {
 			continue
 		}
-		n++
+		q := jobs[r.RequestID]
+		if q == nil {
+			q = &req{}
+			jobs[r.RequestID] = q
+			order = append(order, r.RequestID)
+		}
 		if r.Status != backend.OK {
 			j.failed = true
 			continue
 		}
-		j.time = max(j.time, float64(r.Duration)/1000)
-		j.cost += p.Platform.Cost(p.Platform.BilledMs(r.Duration), int(r.MemoryMB))
+		q.time = max(q.time, float64(r.Duration)/1000)
+		q.cost += p.Platform.Cost(p.Platform.BilledMs(r.Duration), int(r.MemoryMB))
 	}
-	if n == 0 {
+	if len(order) == 0 {
 		j.failed = true
+		return j
 	}
+	for _, id := range order {
+		j.time += jobs[id].time
+		j.cost += jobs[id].cost
+	}
+	j.time /= float64(len(order))
+	j.cost /= float64(len(order))
 	return j
 }
 

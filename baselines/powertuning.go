@@ -317,6 +317,15 @@ func (t *reportTap) Invoke(ctx context.Context, function string, n int, in video
 	return inv.Invoke(ctx, function, n, in, t.sink(sink))
 }
 
+// InvokeEach implements backend.PayloadInvoker when the wrapped backend does.
+func (t *reportTap) InvokeEach(ctx context.Context, function string, n int, ins []video.Input, sink backend.Sink) (backend.RunStats, error) {
+	inv, ok := t.Backend.(backend.PayloadInvoker)
+	if !ok {
+		return backend.RunStats{}, errNoInvoker
+	}
+	return inv.InvokeEach(ctx, function, n, ins, t.sink(sink))
+}
+
 // KeyNext implements tuner.Keyed when the wrapped backend does, so that
 // the environment's keys reach the simulator through the tap.
 func (t *reportTap) KeyNext(key uint64, fresh bool) {

@@ -61,6 +61,20 @@
 // (measure.Platform: the measuring machine's CPU cap), with the prediction
 // model trained for it; the other cells on Options.Platform.
 //
+// What the tuners tune on (workload.go): every tuning experiment gives all
+// tuners of a seed the same problem, one request a second of a workload,
+// and judges the answers by the ground truth on that workload. Figures 9
+// and 10, regret, Figure 11 and baselines-home tune on the tuning clip
+// (1080p, 5 s, two faces), as the paper's §4.3 evaluates its search "with
+// fixed input". Figure 7 and Table 4 do too by default, and serve the
+// catalogue afterwards; Options.TuneOn (cnav reproduce --tune-on
+// catalogue) makes them tune on the catalogue they serve, with C_min, the
+// bound and truth over its 50 clips. Work outside the pipeline
+// (ConfigNavigator's profiling, the function-level invocations of
+// CharmSeeker, Power Tuning and Parrotfish) runs on the tuning clip, or on
+// the catalogue's ten representative clips (tuner.Env.Payloads): the same
+// for every tuner.
+//
 // baselines-home (home.go) shows each baseline on its own protocol:
 // CharmSeeker's six tight budgets (0.3–6 % above the minimum, 20
 // repetitions in full mode) and Aquatope's latency-QoS setting through the

@@ -28,6 +28,8 @@ type Env struct {
 	// onMeasured makes every pipeline of this environment table-driven
 	// where Measured has a table (the measured copies of cells).
 	onMeasured bool
+	// tuneOn is Options.TuneOn.
+	tuneOn string
 
 	mu    sync.Mutex
 	dags  map[string]*pipeline.DAG

@@ -73,7 +73,7 @@ func (fig11) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		if !env.available(v.tuner) {
 			continue
 		}
-		o, err := env.tune(ctx, pipe, v.tuner, fig11Bound, c.Seed)
+		o, err := env.tune(ctx, clipWorkload(), pipe, v.tuner, fig11Bound, c.Seed)
 		if err != nil {
 			return nil, err
 		}
@@ -144,7 +144,7 @@ func navigatorOnline(ctx context.Context, env *Env, dag *pipeline.DAG, pipe stri
 	if o.nav == nil {
 		return fmt.Errorf("%s at +%.0f %% seed %d: no tuned navigator to run online", pipe, 100*bound, seed)
 	}
-	prob, err := env.tuningProblem(dag, bound, o.CMin, seed)
+	prob, err := env.tuningProblem(dag, o.Workload, bound, o.CMin, seed)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func (fig9) Cells(mode Mode, seeds int) []Cell {
 func (fig9) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	var rows []Row
 	for _, name := range env.tunerList(false) {
-		o, err := env.tune(ctx, c.Param("pipeline"), name, cellBound(c), c.Seed)
+		o, err := env.tune(ctx, clipWorkload(), c.Param("pipeline"), name, cellBound(c), c.Seed)
 		if err != nil {
 			return nil, err
 		}

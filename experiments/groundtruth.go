@@ -9,15 +9,22 @@ import (
 	"github.com/confignav/confignav/video"
 )
 
-// truth builds (once per key) the oracle of a pipeline on a grid.
+// truth builds (once per key) the oracle of a pipeline on a grid and one
+// clip.
 func (e *Env) truth(dag *pipeline.DAG, grid []int, in video.Input, samples int, seed uint64) (*oracle.Oracle, error) {
-	key := fmt.Sprintf("oracle|%s|%v|%+v|%d|%d", dag.Name, grid, in, samples, seed)
+	return e.truthOf(dag, grid, fmt.Sprintf("%+v", in), []video.Input{in}, samples, seed)
+}
+
+// truthOf builds (once per key) the oracle of a pipeline on a grid and a
+// set of clips, named in the cache key by what.
+func (e *Env) truthOf(dag *pipeline.DAG, grid []int, what string, clips []video.Input, samples int, seed uint64) (*oracle.Oracle, error) {
+	key := fmt.Sprintf("oracle|%s|%v|%s|%d|%d", dag.Name, grid, what, samples, seed)
 	v, err := e.Once(key, func() (any, error) {
 		s, err := sim.New(e.Platform, dag, seed)
 		if err != nil {
 			return nil, err
 		}
-		return oracle.New(s, grid, []video.Input{in}, samples, seed)
+		return oracle.New(s, grid, clips, samples, seed)
 	})
 	if err != nil {
 		return nil, err

@@ -160,7 +160,7 @@ func (baselinesHome) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	}
 	var rows []Row
 	for _, name := range env.tunerList(false) {
-		o, err := env.tune(ctx, pipe, name, bound, c.Seed)
+		o, err := env.tune(ctx, clipWorkload(), pipe, name, bound, c.Seed)
 		if err != nil {
 			return nil, err
 		}

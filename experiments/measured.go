@@ -98,7 +98,7 @@ func (measuredExp) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 		pipe := c.Param("pipeline")
 		var rows []Row
 		for _, name := range env.tunerList(true) {
-			o, err := env.tune(ctx, measuredPrefix+pipe, name, cellBound(c), c.Seed)
+			o, err := env.tune(ctx, clipWorkload(), measuredPrefix+pipe, name, cellBound(c), c.Seed)
 			if err != nil {
 				return nil, err
 			}

@@ -28,7 +28,7 @@ func (regretExp) Cells(mode Mode, seeds int) []Cell {
 func (regretExp) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	var rows []Row
 	for _, name := range env.tunerList(true) {
-		o, err := env.tune(ctx, c.Param("pipeline"), name, cellBound(c), c.Seed)
+		o, err := env.tune(ctx, clipWorkload(), c.Param("pipeline"), name, cellBound(c), c.Seed)
 		if err != nil {
 			return nil, err
 		}

@@ -59,7 +59,17 @@ type Options struct {
 	// Subset restricts the plan to a named subset of every experiment's
 	// cells ("": all; SubsetCI: the regression subset).
 	Subset string
+	// TuneOn is what the tuners of Figure 7 and Table 4 tune on and are
+	// judged on: TuneOnClip ("" too) or TuneOnCatalogue (workload.go). It
+	// changes those cells' rows, so Version must say it.
+	TuneOn string
 }
+
+// What Figure 7 and Table 4 tune on (Options.TuneOn).
+const (
+	TuneOnClip      = "clip"
+	TuneOnCatalogue = "catalogue"
+)
 
 // SubsetCI is the regression subset that ./run.sh test gates against
 // results/reference/ci-summary.json: a few cells of every gated
@@ -331,6 +341,9 @@ func cellPath(out string, c Cell, version string) string {
 // Plan lists the cells of a run in a deterministic order, with this shard's
 // share.
 func Plan(opts Options) ([]Cell, error) {
+	if opts.TuneOn != "" && opts.TuneOn != TuneOnClip && opts.TuneOn != TuneOnCatalogue {
+		return nil, fmt.Errorf("experiments: tune on %q: want %s or %s", opts.TuneOn, TuneOnClip, TuneOnCatalogue)
+	}
 	if opts.Subset != "" && opts.Subset != SubsetCI {
 		return nil, fmt.Errorf("experiments: unknown subset %q (known: %s)", opts.Subset, strings.Join(Subsets(), ", "))
 	}
@@ -406,13 +419,13 @@ func Execute(ctx context.Context, opts Options) (ran, skipped int, err error) {
 		return 0, 0, err
 	}
 	env := NewEnv(opts.Platform, opts.Mode)
-	env.Model, env.Measured, env.Calibration = opts.Model, opts.Measured, opts.Calibration
+	env.Model, env.Measured, env.Calibration, env.tuneOn = opts.Model, opts.Measured, opts.Calibration, opts.TuneOn
 	mplat := opts.MeasuredProfile
 	if mplat == nil {
 		mplat = opts.Platform
 	}
 	menv := NewEnv(mplat, opts.Mode)
-	menv.Model, menv.Measured, menv.onMeasured = opts.Model, opts.Measured, true
+	menv.Model, menv.Measured, menv.onMeasured, menv.tuneOn = opts.Model, opts.Measured, true, opts.TuneOn
 	envFor := func(c Cell) *Env {
 		// Everything timed by the measured tables runs on the platform they
 		// were measured on, the measured experiment included.

@@ -25,7 +25,7 @@ func (table4) Cells(mode Mode, seeds int) []Cell {
 func (table4) Run(ctx context.Context, env *Env, c Cell) ([]Row, error) {
 	var rows []Row
 	for _, name := range env.tunerList(false) {
-		o, err := env.tune(ctx, "autoclip", name, cellBound(c), c.Seed)
+		o, err := env.tune(ctx, env.overall(c.Seed), "autoclip", name, cellBound(c), c.Seed)
 		if err != nil {
 			return nil, err
 		}

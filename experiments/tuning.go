@@ -34,6 +34,7 @@ var (
 // outcome is one tuning run and the ground truth of its answer.
 type outcome struct {
 	Pipeline, Tuner string
+	Workload        workload // what it tuned on and is judged on
 	Bound           float64
 	Seed            uint64
 	Config          backend.Config
@@ -78,11 +79,12 @@ func (e *Env) available(name string) bool {
 	return false
 }
 
-// tune runs one tuner on a pipeline at a bound with a seed, once per process
-// (fig7, table4, fig9, fig10 and regret share runs).
-func (e *Env) tune(ctx context.Context, pipe, name string, bound float64, seed uint64) (*outcome, error) {
-	key := fmt.Sprintf("tune|%s|%s|%g|%d", pipe, name, bound, seed)
-	v, err := e.Once(key, func() (any, error) { return e.tuneRun(ctx, pipe, name, bound, seed) })
+// tune runs one tuner on a pipeline and workload at a bound with a seed,
+// once per process (fig7 and table4 share runs on the catalogue; fig9, fig10,
+// fig11, regret and the baselines' home protocols on the tuning clip).
+func (e *Env) tune(ctx context.Context, w workload, pipe, name string, bound float64, seed uint64) (*outcome, error) {
+	key := fmt.Sprintf("tune|%s|%s|%s|%g|%d", w.name, pipe, name, bound, seed)
+	v, err := e.Once(key, func() (any, error) { return e.tuneRun(ctx, w, pipe, name, bound, seed) })
 	if err != nil {
 		return nil, err
 	}
@@ -106,14 +108,14 @@ func (e *Env) dagFor(pipe string) (*pipeline.DAG, error) {
 	return e.Pipeline(pipe)
 }
 
-func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, seed uint64) (*outcome, error) {
+func (e *Env) tuneRun(ctx context.Context, w workload, pipe, name string, bound float64, seed uint64) (*outcome, error) {
 	dag, err := e.dagFor(pipe)
 	if err != nil {
 		return nil, err
 	}
 	// The ground truth uses its own seed, shared by every tuner of a seed, so
 	// that tuners are judged on the same truth.
-	orc, err := e.truth(dag, e.Platform.Grid(), tuningClip(), e.samples(), seed)
+	orc, err := e.workloadTruth(dag, w, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +123,7 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 	if err != nil {
 		return nil, err
 	}
-	prob, err := e.tuningProblem(dag, bound, cmin, seed)
+	prob, err := e.tuningProblem(dag, w, bound, cmin, seed)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +141,7 @@ func (e *Env) tuneRun(ctx context.Context, pipe, name string, bound float64, see
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s at +%.0f%%: %w", name, pipe, bound*100, err)
 	}
-	o := &outcome{Pipeline: pipe, Tuner: name, Bound: bound, Seed: seed, Config: res.Config, Believed: res.Feasible,
+	o := &outcome{Pipeline: pipe, Tuner: name, Workload: w, Bound: bound, Seed: seed, Config: res.Config, Believed: res.Feasible,
 		CMin: cmin, CBound: prob.CBound(), Result: res}
 	if nav, ok := t.(*navigator.Navigator); ok {
 		detached := *prob
@@ -174,18 +176,34 @@ func tuningClip() video.Input {
 	return in
 }
 
+// workloadTruth is the ground truth of a pipeline on a workload.
+func (e *Env) workloadTruth(dag *pipeline.DAG, w workload, seed uint64) (*oracle.Oracle, error) {
+	if w.cat == nil {
+		return e.truth(dag, e.Platform.Grid(), w.clips[0], e.samples(), seed)
+	}
+	return e.truthOf(dag, e.Platform.Grid(), w.name, w.clips, w.samples(e.samples()), seed)
+}
+
 // tuningProblem is the problem every tuner of a seed is given, on a fresh
 // simulator: one simulator seed for every tuner of a seed (common random
-// numbers, tuner.MeasurementKey), requests of the tuning clip at one a
-// second.
-func (e *Env) tuningProblem(dag *pipeline.DAG, bound, cmin float64, seed uint64) (*tuner.Problem, error) {
+// numbers, tuner.MeasurementKey), requests of the workload at one a second.
+// Pipeline runs carry the workload's clips. What a tuner runs outside the
+// pipeline (ConfigNavigator's profiling, the function-level invocations of
+// CharmSeeker, Power Tuning and Parrotfish) runs on the tuning clip, or on a
+// catalogue's payloads: the same for every tuner.
+func (e *Env) tuningProblem(dag *pipeline.DAG, w workload, bound, cmin float64, seed uint64) (*tuner.Problem, error) {
 	s, err := sim.New(e.Platform, dag, seed*7919)
 	if err != nil {
 		return nil, err
 	}
+	src, err := w.source()
+	if err != nil {
+		return nil, err
+	}
 	in := tuningClip()
-	env := tuner.NewEnv(s, func(k uint64) backend.Source { return newPoissonStream(1, k, in) }, seed)
+	env := tuner.NewEnv(s, src, seed)
 	env.Input = in
+	env.Payloads = w.payloads
 	return &tuner.Problem{Pipeline: dag, Platform: e.Platform, Grid: e.Platform.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}, nil
 }
 

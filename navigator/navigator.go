@@ -74,9 +74,9 @@ type Navigator struct {
 
 type lastTune struct {
 	p     *tuner.Problem
-	feats []backend.Features
+	clips []video.Input        // the clips the features were profiled on
+	feats [][]backend.Features // [clip][node]
 	opts  Options
-	in    video.Input // the clip the features were profiled on
 }
 
 // Name is "navigator".
@@ -95,18 +95,20 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	env.CBound = p.CBound()
 	env.Start()
 	dag := p.Pipeline
-	feats := make([]backend.Features, len(dag.Nodes))
-	for i, nd := range dag.Nodes {
-		if nd.Profile == nil && nd.Table != nil {
-			return nil, fmt.Errorf("navigator: function %q is table-driven: it has no basic-operation profile to predict from", nd.Name)
-		}
-		f, err := env.Profile(ctx, nd.Name)
-		if err != nil {
-			return nil, fmt.Errorf("navigator: profile %q: %w", nd.Name, err)
-		}
-		feats[i] = f
+	// One profiling run per function on each payload (the workload's
+	// representative clips) or on the environment's clip.
+	clips := env.Payloads
+	if len(clips) == 0 {
+		clips = []video.Input{env.Input}
 	}
-	nodes, err := n.Models(p, feats)
+	feats := make([][]backend.Features, len(clips))
+	for c, in := range clips {
+		var err error
+		if feats[c], err = profileAll(ctx, env, dag, in, nil); err != nil {
+			return nil, err
+		}
+	}
+	nodes, err := n.models(p, clips, feats, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +123,12 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	if opts.Seed == 0 {
 		opts.Seed = p.Seed
 	}
-	n.last = &lastTune{p: p, feats: feats, opts: opts, in: env.Input}
+	n.last = &lastTune{p: p, clips: clips, feats: feats, opts: opts}
 	n.conf = Confirmation{Chance: n.chance()}
 	res := &tuner.Result{Tuner: n.Name(), Unit: fmt.Sprintf("profiling runs + pipeline runs of %g s", float64(env.WindowUs)/1e6)}
+	if len(env.Payloads) > 1 {
+		res.Unit = fmt.Sprintf("profiling runs + function invocations on %d payloads", len(env.Payloads))
+	}
 	search := func(nodes []NodeModel, bound float64) (*Plan, error) {
 		return Search(ctx, NewPartition(dag), nodes, bound, opts, n.Store)
 	}
@@ -133,6 +138,15 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 		// The chance constraint leaves no room: the mean prediction may.
 		scale = 1
 		plan, err = search(nodes, p.CBound())
+	}
+	if cmin := predictedCMin(nodes); errors.Is(err, ErrInfeasible) && n.maxRuns() > 0 && !math.IsInf(cmin, 1) && cmin*(1+p.Bound) > p.CBound() {
+		// Nothing is predicted to fit: the model's costs are off by a level
+		// (the profiling clip is lighter or heavier than the requests the
+		// pipeline serves). Search as far above the predicted minimum as
+		// the bound is above the true one and let the confirmation's first
+		// run measure the level and correct it.
+		scale = cmin * (1 + p.Bound) / p.CBound()
+		plan, err = search(nodes, scale*p.CBound())
 	}
 	if errors.Is(err, ErrInfeasible) {
 		res.Note = "infeasible: no configuration is predicted to meet the bound"
@@ -148,7 +162,7 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 			return nil, err
 		}
 	}
-	res.Evaluations = env.Evaluations("profile") + env.Evaluations("pipeline")
+	res.Evaluations = env.Evaluations("profile") + env.Evaluations("pipeline") + env.Evaluations("invoke")
 	return env.Finish(res), nil
 }
 
@@ -223,6 +237,7 @@ func (n *Navigator) firstScale() float64 { return 1 / (1 + n.z()*n.modelError())
 // trial is one confirmation run.
 type trial struct {
 	cfg       backend.Config
+	idx       []int // cfg as grid indices
 	feasible  bool
 	latencyMs float64
 	costUSD   float64
@@ -264,6 +279,10 @@ func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, nodes []NodeM
 	cal := newCalibration(len(nodes))
 	model := nodes
 	recal := false // the last run changed the model
+	// With payloads (a workload of many clips) a pipeline window's mean is
+	// dominated by which clips arrived: the confirmation measures every
+	// function on the payloads instead (measurePayloads).
+	onPayloads := len(p.Env.Payloads) > 1
 	byCfg := map[string]*trial{}
 	var trials []*trial
 	var lo, hi, last *trial // largest feasible, smallest infeasible, last measured
@@ -277,17 +296,25 @@ func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, nodes []NodeM
 				if n.conf.Runs >= maxRuns {
 					break
 				}
-				ev, err := p.Env.Measure(ctx, cfg)
+				var ev tuner.Evaluation
+				var se float64
+				var err error
+				if onPayloads {
+					ev, err = measurePayloads(ctx, p, model, plan.Config)
+					se = DriftFloor * ev.CostUSD
+				} else {
+					ev, err = p.Env.Measure(ctx, cfg)
+					se = windowSE(model, plan.Config, ev.Requests, ev.CostSE)
+				}
 				if err != nil {
 					return err
 				}
 				n.conf.Runs++
-				se := windowSE(model, plan.Config, ev.Requests, ev.CostSE)
 				if cal.add(p, nodes, plan.Config, ev) {
 					model = cal.apply(p, nodes)
 					recal = true
 				}
-				t = &trial{cfg: cfg, latencyMs: ev.LatencyMs, costUSD: ev.CostUSD, predicted: plan.CostUSD, targetUSD: cb - z*se}
+				t = &trial{cfg: cfg, idx: slices.Clone(plan.Config), latencyMs: ev.LatencyMs, costUSD: ev.CostUSD, predicted: plan.CostUSD, targetUSD: cb - z*se}
 				t.feasible = ev.Failed == 0 && ev.Requests > 0 && ev.CostUSD <= t.targetUSD
 				byCfg[key] = t
 				trials = append(trials, t)
@@ -356,6 +383,13 @@ func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, nodes []NodeM
 		plan = next
 	}
 done:
+	if onPayloads {
+		// Payload measurements give no end-to-end latency: every trial is
+		// ranked by the final corrected model's.
+		for _, t := range trials {
+			t.latencyMs = predictLatency(p.Pipeline, model, t.idx)
+		}
+	}
 	var best, cheap *trial
 	for _, t := range trials {
 		if t.feasible && (best == nil || t.latencyMs < best.latencyMs) {
@@ -376,6 +410,88 @@ done:
 			n.conf.Runs, 100*n.chance(), cheap.costUSD/cb)
 	}
 	return nil
+}
+
+// measurePayloads measures configuration idx the way CharmSeeker measures
+// a stage, for every function at once (tuner.Env.Parallel: charged as the
+// slowest): payloadInvocations invocations of the function at its size on
+// each payload (tuner.Env.Invoke), after as many that warm the
+// environments. It returns what a pipeline window would have given:
+// per-function mean times and failures, and the warm cost of a request, the
+// sum over functions of the expected invocations per request times the
+// cost of the mean REPORT Duration (billed INIT is not what the
+// configuration costs once warm; measured cold, face-detection's cost on
+// ten payloads came out 1.26 of C_bound where the truth was 0.88). The
+// end-to-end latency is not measured (NaN).
+//
+// The payloads are fixed, so their mean has no clip-mix noise: a pipeline
+// window of 30 catalogue requests measured face-detection's cost from 5 %
+// below to 20 % above the catalogue's true mean (seeds 1–3, +30 %, at
+// 4,096 MB), and the model corrected by the high ones predicted that
+// nothing fits the bound.
+func measurePayloads(ctx context.Context, p *tuner.Problem, nodes []NodeModel, idx []int) (tuner.Evaluation, error) {
+	env := p.Env
+	price, fee := p.Platform.PricePerGBSecond(), p.Platform.Price.PerRequest
+	ev := tuner.Evaluation{Kind: "payloads", Config: backend.Config{}, LatencyMs: math.NaN(), P95Ms: math.NaN(), CostSE: math.NaN(),
+		Functions: map[string]tuner.FunctionStats{}, Requests: int64(len(env.Payloads))}
+	err := env.Parallel(len(p.Pipeline.Nodes), func(i int) error {
+		nd := &p.Pipeline.Nodes[i]
+		mb := p.Grid[idx[i]]
+		ev.Config[nd.Name] = mb
+		// The first invocations at a size start cold and run slower
+		// (platform.ColdStart.FirstInvocationSlowdown): a warm-up, charged
+		// and not observed, as before a pipeline window.
+		if _, err := env.Invoke(ctx, nd.Name, mb, payloadInvocations); err != nil {
+			return fmt.Errorf("navigator: confirm %s at %d MB on the payloads: %w", nd.Name, mb, err)
+		}
+		one, err := env.Invoke(ctx, nd.Name, mb, payloadInvocations)
+		if err != nil {
+			return fmt.Errorf("navigator: confirm %s at %d MB on the payloads: %w", nd.Name, mb, err)
+		}
+		fs := one.Functions[nd.Name]
+		ev.Functions[nd.Name] = fs
+		if fs.Failures > 0 {
+			// Out of memory on some payload: the run is infeasible, and the
+			// calibration forbids the size; its cost still steers the next
+			// scale, from the invocations that finished (else the model).
+			ev.Failed++
+		}
+		if !(fs.MeanMs >= 0) {
+			ev.CostUSD += nodes[i].Cost[idx[i]]
+			return nil
+		}
+		ev.CostUSD += nodes[i].Invocations * (fs.MeanMs/1000*float64(mb)/1024*price + fee)
+		return nil
+	})
+	return ev, err
+}
+
+// payloadInvocations is how many times measurePayloads invokes a function
+// on each payload: 3, so that a function's mean is over 30 invocations on
+// ten payloads, as over a 30-s pipeline window's requests. With one per
+// payload, one straggler (the platform's interference tail: 28.8 s against
+// a 3.8-s mean for face-detect) moved the measured cost by 30 %.
+const payloadInvocations = 3
+
+// predictLatency is the node models' mean end-to-end latency of
+// configuration idx (the longest path per Monte-Carlo sample).
+func predictLatency(dag *pipeline.DAG, nodes []NodeModel, idx []int) float64 {
+	samples := len(nodes[0].Samples[idx[0]])
+	fin := make([]float64, len(nodes))
+	var sum float64
+	for j := 0; j < samples; j++ {
+		var end float64
+		for v, nd := range dag.Nodes {
+			start := 0.0
+			for _, q := range nd.Preds {
+				start = math.Max(start, fin[q])
+			}
+			fin[v] = start + nodes[v].Samples[idx[v]][j]
+			end = math.Max(end, fin[v])
+		}
+		sum += end
+	}
+	return sum / float64(samples)
 }
 
 // calibration corrects each function's predictions by what confirmation runs
@@ -465,9 +581,9 @@ func (c *calibration) apply(p *tuner.Problem, nodes []NodeModel) []NodeModel {
 			out[i] = nm
 			continue
 		}
-		k := float64(max(p.Pipeline.Nodes[i].Instances(p.Env.Input), 1))
+		k := nm.Invocations
 		cm := NodeModel{Samples: make([][]float64, len(nm.Samples)), Cost: make([]float64, len(nm.Cost)),
-			CostSD: make([]float64, len(nm.CostSD)), Mean: make([]float64, len(nm.Mean))}
+			CostSD: make([]float64, len(nm.CostSD)), Mean: make([]float64, len(nm.Mean)), Invocations: k}
 		for g := range nm.Samples {
 			f := c.factor(i, math.Log2(float64(p.Grid[g])))
 			xs := make([]float64, len(nm.Samples[g]))
@@ -551,12 +667,46 @@ func (n *Navigator) config(p *tuner.Problem, idx []int) backend.Config {
 	return c
 }
 
-// Models turns features into the search's node models: Monte-Carlo samples
-// of each function's time at every grid size (common random numbers across
-// sizes; the slowest of its fan-out instances on the environment's clip) and
-// its expected cost per request from the predicted mean and public prices.
+// Models turns features profiled on the environment's clip into the
+// search's node models: Monte-Carlo samples of each function's time at
+// every grid size (common random numbers across sizes; the slowest of its
+// fan-out instances on the clip) and its expected cost per request from the
+// predicted mean and public prices.
 func (n *Navigator) Models(p *tuner.Problem, feats []backend.Features) ([]NodeModel, error) {
-	return n.models(p, feats, nil)
+	return n.models(p, []video.Input{p.Env.Input}, [][]backend.Features{feats}, nil)
+}
+
+// profileAll returns the features of every function of dag on a clip, in
+// node order: those in known as they are, the others from one profiling
+// run each, charged to env.
+func profileAll(ctx context.Context, env *tuner.Env, dag *pipeline.DAG, in video.Input, known map[string]backend.Features) ([]backend.Features, error) {
+	feats := make([]backend.Features, len(dag.Nodes))
+	for i, nd := range dag.Nodes {
+		if f, ok := known[nd.Name]; ok {
+			feats[i] = f
+			continue
+		}
+		if nd.Profile == nil && nd.Table != nil {
+			return nil, fmt.Errorf("navigator: function %q is table-driven: it has no basic-operation profile to predict from", nd.Name)
+		}
+		f, err := env.ProfileOn(ctx, nd.Name, in)
+		if err != nil {
+			return nil, fmt.Errorf("navigator: profile %q: %w", nd.Name, err)
+		}
+		feats[i] = f
+	}
+	return feats, nil
+}
+
+// fanoutCounts is the instance count of each node on a clip, with the
+// observed mean count (rounded up) for the fan-out nodes fanout names.
+func fanoutCounts(fanout map[string]float64) func(*pipeline.Node, video.Input) int {
+	return func(nd *pipeline.Node, in video.Input) int {
+		if v, ok := fanout[nd.Name]; ok && nd.FanOut != "" && v >= 0 && !math.IsInf(v, 0) {
+			return int(math.Ceil(v))
+		}
+		return nd.Instances(in)
+	}
 }
 
 // Research re-runs the offline search of the last Tune for a changed
@@ -569,12 +719,7 @@ func (n *Navigator) Research(ctx context.Context, fanout map[string]float64) (ba
 		return nil, errors.New("navigator: re-search before any Tune")
 	}
 	p := n.last.p
-	nodes, err := n.models(p, n.last.feats, func(nd *pipeline.Node) int {
-		if v, ok := fanout[nd.Name]; ok && nd.FanOut != "" && v >= 0 && !math.IsInf(v, 0) {
-			return int(math.Ceil(v))
-		}
-		return nd.Instances(n.last.in)
-	})
+	nodes, err := n.models(p, n.last.clips, n.last.feats, fanoutCounts(fanout))
 	if err != nil {
 		return nil, err
 	}
@@ -604,26 +749,19 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	known := map[string]backend.Features{}
-	for i, nd := range n.last.p.Pipeline.Nodes {
-		known[nd.Name] = n.last.feats[i]
+	clips := n.last.clips
+	feats := make([][]backend.Features, len(clips))
+	for c, in := range clips {
+		known := map[string]backend.Features{}
+		for i, nd := range n.last.p.Pipeline.Nodes {
+			known[nd.Name] = n.last.feats[c][i]
+		}
+		var err error
+		if feats[c], err = profileAll(ctx, p.Env, p.Pipeline, in, known); err != nil {
+			return nil, err
+		}
 	}
-	feats := make([]backend.Features, len(p.Pipeline.Nodes))
-	for i, nd := range p.Pipeline.Nodes {
-		if f, ok := known[nd.Name]; ok {
-			feats[i] = f
-			continue
-		}
-		if nd.Profile == nil && nd.Table != nil {
-			return nil, fmt.Errorf("navigator: function %q is table-driven: it has no basic-operation profile to predict from", nd.Name)
-		}
-		f, err := p.Env.Profile(ctx, nd.Name)
-		if err != nil {
-			return nil, fmt.Errorf("navigator: profile %q: %w", nd.Name, err)
-		}
-		feats[i] = f
-	}
-	nodes, err := n.models(p, feats, func(nd *pipeline.Node) int { return nd.Instances(p.Env.Input) })
+	nodes, err := n.models(p, clips, feats, fanoutCounts(nil))
 	if err != nil {
 		return nil, err
 	}
@@ -633,7 +771,7 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 	if err != nil {
 		return nil, err
 	}
-	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts, in: p.Env.Input}
+	n.last = &lastTune{p: p, clips: clips, feats: feats, opts: n.last.opts}
 	return n.config(p, plan.Config), nil
 }
 
@@ -655,25 +793,12 @@ func (n *Navigator) ResearchInput(ctx context.Context, in video.Input, fanout ma
 		return nil, fmt.Errorf("navigator: re-search input: %w", err)
 	}
 	p := n.last.p
-	env := p.Env
-	saved := env.Input
-	env.Input = in
-	feats := make([]backend.Features, len(p.Pipeline.Nodes))
-	for i, nd := range p.Pipeline.Nodes {
-		f, err := env.Profile(ctx, nd.Name)
-		if err != nil {
-			env.Input = saved
-			return nil, fmt.Errorf("navigator: profile %q on the new input: %w", nd.Name, err)
-		}
-		feats[i] = f
+	feats, err := profileAll(ctx, p.Env, p.Pipeline, in, nil)
+	if err != nil {
+		return nil, fmt.Errorf("navigator: on the new input: %w", err)
 	}
-	env.Input = saved
-	nodes, err := n.models(p, feats, func(nd *pipeline.Node) int {
-		if v, ok := fanout[nd.Name]; ok && nd.FanOut != "" && v >= 0 && !math.IsInf(v, 0) {
-			return int(math.Ceil(v))
-		}
-		return nd.Instances(in)
-	})
+	clips, all := []video.Input{in}, [][]backend.Features{feats}
+	nodes, err := n.models(p, clips, all, fanoutCounts(fanout))
 	if err != nil {
 		return nil, err
 	}
@@ -683,7 +808,7 @@ func (n *Navigator) ResearchInput(ctx context.Context, in video.Input, fanout ma
 	if err != nil {
 		return nil, err
 	}
-	n.last = &lastTune{p: p, feats: feats, opts: n.last.opts, in: in}
+	n.last = &lastTune{p: p, clips: clips, feats: all, opts: n.last.opts}
 	return n.config(p, plan.Config), nil
 }
 
@@ -698,6 +823,16 @@ func researchSearch(ctx context.Context, p *tuner.Problem, nodes []NodeModel, op
 	if !errors.Is(err, ErrInfeasible) {
 		return plan, err
 	}
+	cmin := predictedCMin(nodes)
+	if math.IsInf(cmin, 1) || cmin*(1+p.Bound) <= p.CBound() {
+		return nil, err
+	}
+	return Search(ctx, NewPartition(p.Pipeline), nodes, cmin*(1+p.Bound), opts, store)
+}
+
+// predictedCMin is the predicted minimum cost per request: each function at
+// its cheapest size (a function's cost depends on its own size only).
+func predictedCMin(nodes []NodeModel) float64 {
 	var cmin float64
 	for _, nm := range nodes {
 		m := math.Inf(1)
@@ -706,10 +841,7 @@ func researchSearch(ctx context.Context, p *tuner.Problem, nodes []NodeModel, op
 		}
 		cmin += m
 	}
-	if math.IsInf(cmin, 1) || cmin*(1+p.Bound) <= p.CBound() {
-		return nil, err
-	}
-	return Search(ctx, NewPartition(p.Pipeline), nodes, cmin*(1+p.Bound), opts, store)
+	return cmin
 }
 
 // researchSamples is the Monte-Carlo sample count of a re-search (Research):
@@ -744,12 +876,18 @@ type predEntry struct {
 	err  error
 }
 
-// models builds the node models; instances (nil: from the environment's
-// clip) gives each node's fan-out count.
-func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances func(*pipeline.Node) int) ([]NodeModel, error) {
+// models builds the node models from features profiled on clips (each
+// clip an equal share of the workload: tuner.Env.Payloads); instances (nil:
+// each node's count on the clip) gives each node's fan-out count on a clip.
+// Monte-Carlo sample j is a request of clip j mod len(clips) in every node,
+// so that a request's functions see one clip (a clip slow in one function
+// is slow in the next: the critical path takes that into account), and the
+// expected cost is the mean over the clips. With one clip this is the
+// model of that clip alone.
+func (n *Navigator) models(p *tuner.Problem, clips []video.Input, feats [][]backend.Features, instances func(*pipeline.Node, video.Input) int) ([]NodeModel, error) {
 	research := instances != nil
 	if instances == nil {
-		instances = func(nd *pipeline.Node) int { return nd.Instances(p.Env.Input) }
+		instances = func(nd *pipeline.Node, in video.Input) int { return nd.Instances(in) }
 	}
 	samples := n.Samples
 	if samples <= 0 {
@@ -763,48 +901,71 @@ func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances
 		margin = 1.1
 	}
 	price, fee := p.Platform.PricePerGBSecond(), p.Platform.Price.PerRequest
-	nodes := make([]NodeModel, len(feats))
+	nc := len(clips)
+	nodes := make([]NodeModel, len(p.Pipeline.Nodes))
+	preds := make([]Prediction, nc)
+	ms, sds := make([]float64, nc), make([]float64, nc)
 	for i, nd := range p.Pipeline.Nodes {
-		k := instances(&p.Pipeline.Nodes[i])
-		w := max(k, 1)
+		ks := make([]int, nc)
+		w, invocations := 1, 0.0
+		peakMB := math.Inf(-1)
+		for c, in := range clips {
+			ks[c] = instances(&p.Pipeline.Nodes[i], in)
+			w = max(w, ks[c])
+			invocations += float64(max(ks[c], 1)) / float64(nc)
+			// The largest peak of any clip: a size that fits the light
+			// clips fails the heavy ones.
+			peakMB = math.Max(peakMB, feats[c][i].PeakMemoryBytes/(1<<20))
+		}
 		rng := rand.New(rand.NewPCG(p.Seed, uint64(i)+0x6d63))
 		u := make([]float64, samples*w)
 		for j := range u {
 			u[j] = (float64(rng.Uint64()>>11) + 0.5) / (1 << 53) // open interval (0, 1)
 		}
-		peakMB := feats[i].PeakMemoryBytes / (1 << 20)
-		nm := NodeModel{Samples: make([][]float64, len(p.Grid)), Cost: make([]float64, len(p.Grid)), CostSD: make([]float64, len(p.Grid)), Mean: make([]float64, len(p.Grid))}
+		nm := NodeModel{Samples: make([][]float64, len(p.Grid)), Cost: make([]float64, len(p.Grid)), CostSD: make([]float64, len(p.Grid)),
+			Mean: make([]float64, len(p.Grid)), Invocations: invocations}
+	grid:
 		for g, mb := range p.Grid {
 			xs := make([]float64, samples)
+			oom := func() {
+				for j := range xs {
+					xs[j] = math.Inf(1)
+				}
+				nm.Samples[g], nm.Cost[g] = xs, math.Inf(1)
+			}
 			if !math.IsNaN(peakMB) && float64(mb) < peakMB*margin {
-				for j := range xs {
-					xs[j] = math.Inf(1)
-				}
-				nm.Samples[g], nm.Cost[g] = xs, math.Inf(1)
+				oom()
 				continue
 			}
-			pred, err := n.predict(feats[i], nd.Name, mb)
-			if errors.Is(err, ErrOutOfMemory) {
-				for j := range xs {
-					xs[j] = math.Inf(1)
+			for c := range clips {
+				pred, err := n.predict(feats[c][i], nd.Name, mb)
+				if errors.Is(err, ErrOutOfMemory) {
+					oom()
+					continue grid
 				}
-				nm.Samples[g], nm.Cost[g] = xs, math.Inf(1)
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("navigator: predict %q at %d MB: %w", nd.Name, mb, err)
-			}
-			m := pred.Mean()
-			if math.IsNaN(m) || math.IsInf(m, 0) || m < 0 {
-				return nil, fmt.Errorf("navigator: predict %q at %d MB: mean %v is not a finite time", nd.Name, mb, m)
+				if err != nil {
+					return nil, fmt.Errorf("navigator: predict %q at %d MB: %w", nd.Name, mb, err)
+				}
+				m := pred.Mean()
+				if math.IsNaN(m) || math.IsInf(m, 0) || m < 0 {
+					return nil, fmt.Errorf("navigator: predict %q at %d MB: mean %v is not a finite time", nd.Name, mb, m)
+				}
+				preds[c], ms[c] = pred, m
+				// The spread of one instance's time: the predicted variance
+				// where the prediction gives one, else from its 95th
+				// percentile as if normal.
+				if v, ok := pred.(interface{ Var() float64 }); ok {
+					sds[c] = math.Sqrt(math.Max(v.Var(), 0))
+				} else {
+					sds[c] = math.Max(pred.Quantile(0.95)-m, 0) / 1.645
+				}
 			}
 			for j := range xs {
-				if k == 0 {
-					continue
-				}
+				c := j % nc
+				k := ks[c]
 				var t float64
 				for inst := 0; inst < k; inst++ {
-					q := pred.Quantile(u[j*w+inst])
+					q := preds[c].Quantile(u[j*w+inst])
 					if math.IsNaN(q) || math.IsInf(q, 0) {
 						return nil, fmt.Errorf("navigator: predict %q at %d MB: quantile %v is not finite", nd.Name, mb, q)
 					}
@@ -812,18 +973,38 @@ func (n *Navigator) models(p *tuner.Problem, feats []backend.Features, instances
 				}
 				xs[j] = t
 			}
-			nm.Samples[g], nm.Mean[g] = xs, m
-			nm.Cost[g] = float64(k) * (m/1000*float64(mb)/1024*price + fee)
-			// The spread of one request's cost: the predicted variance where
-			// the prediction gives one, else from its 95th percentile as if
-			// normal; k instances add independent variances.
-			var sd float64
-			if v, ok := pred.(interface{ Var() float64 }); ok {
-				sd = math.Sqrt(math.Max(v.Var(), 0))
-			} else {
-				sd = math.Max(pred.Quantile(0.95)-m, 0) / 1.645
+			nm.Samples[g] = xs
+			usd := float64(mb) / 1024 * price / 1000 // per ms
+			if nc == 1 {
+				k := float64(ks[0])
+				nm.Mean[g] = ms[0]
+				nm.Cost[g] = k * (ms[0]/1000*float64(mb)/1024*price + fee)
+				// k instances add independent variances.
+				nm.CostSD[g] = math.Sqrt(k) * sds[0] / 1000 * float64(mb) / 1024 * price
+				continue
 			}
-			nm.CostSD[g] = math.Sqrt(float64(k)) * sd / 1000 * float64(mb) / 1024 * price
+			// A mixture of the clips: the mean time of an invocation, the
+			// mean cost of a request, and a request's cost variance within
+			// and between clips.
+			var inv, tsum, cost, within float64
+			costs := make([]float64, nc)
+			for c := range clips {
+				k := float64(ks[c])
+				inv += k
+				tsum += k * ms[c]
+				costs[c] = k * (ms[c]*usd + fee)
+				cost += costs[c] / float64(nc)
+				within += k * sds[c] * sds[c] * usd * usd / float64(nc)
+			}
+			var between float64
+			for _, x := range costs {
+				between += (x - cost) * (x - cost) / float64(nc)
+			}
+			nm.Mean[g] = mean(ms)
+			if inv > 0 {
+				nm.Mean[g] = tsum / inv
+			}
+			nm.Cost[g], nm.CostSD[g] = cost, math.Sqrt(within+between)
 		}
 		nodes[i] = nm
 	}

@@ -29,6 +29,10 @@ type NodeModel struct {
 	// Mean is the predicted mean time of one instance at each size (ms; nil:
 	// unknown); the confirmation compares it with measured function times.
 	Mean []float64
+	// Invocations is the expected number of invocations per request, at
+	// least one per clip (the request fees the confirmation's correction
+	// of times leaves alone).
+	Invocations float64
 }
 
 // Options tune the search. The zero value uses the defaults.

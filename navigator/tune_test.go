@@ -14,6 +14,7 @@ import (
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
 	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/tuner"
 	"github.com/confignav/confignav/video"
 )
@@ -296,4 +297,118 @@ func TestCloneIsIndependent(t *testing.T) {
 			t.Fatalf("%s re-searched %s after a copy re-planned for 360p and a fifth function, want %s", name, got, want)
 		}
 	}
+}
+
+// servedFaceDetection is face-detection on the default platform serving
+// clips through source, with the ground truth over clips and a navigator
+// with the committed model.
+func servedFaceDetection(t *testing.T, seed uint64, bound float64, clips []video.Input, samples int, source func(uint64) backend.Source) (*tuner.Problem, *oracle.Oracle, *navigator.Navigator) {
+	t.Helper()
+	plat := platform.Default()
+	m, err := model.LoadFile(filepath.Join("..", "results", "reference", "model.json"), plat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dag, err := pipeline.Load("face-detection")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sim.New(plat, dag, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orc, err := oracle.New(s, plat.Grid(), clips, samples, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmin, _, err := orc.CMin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := tuner.NewEnv(s, source, seed)
+	p := &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}
+	return p, orc, &navigator.Navigator{Predictor: m.Predictor()}
+}
+
+// TestTuneCorrectsACostLevelItDidNotProfile profiles on the 5-s reference
+// clip while the pipeline serves 1-s clips: every predicted cost is above
+// the bound (stated against the served clips' minimum). ConfigNavigator
+// searches as far above its predicted minimum as the bound is above the
+// true one, and its confirmation measures and corrects the level, instead
+// of answering nothing.
+func TestTuneCorrectsACostLevelItDidNotProfile(t *testing.T) {
+	short := video.Reference
+	short.Seconds = 1
+	p, orc, n := servedFaceDetection(t, 3, 0.5, []video.Input{short}, 64, func(uint64) backend.Source { return &steadyClip{gap: 1e6, in: short} })
+	p.Env.Input = video.Reference // the profiling clip
+	res, err := n.Tune(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Config == nil {
+		t.Fatalf("no configuration: %s", res.Note)
+	}
+	if sc := n.Confirmation().Scales; len(sc) == 0 || sc[0] <= 1 {
+		t.Errorf("bound scales %v: the first search should run above C_bound (nothing predicted fits under it)", sc)
+	}
+	truth, err := orc.Evaluate(res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Feasible || !truth.Fits || truth.CostUSD > 1.05*p.CBound() {
+		t.Errorf("answer %v (believed feasible %v): truth cost %.3g of C_bound, fits %v; want within the bound: %s",
+			res.Config, res.Feasible, truth.CostUSD/p.CBound(), truth.Fits, res.Note)
+	}
+}
+
+// TestTuneOnPayloads: a pipeline that serves the 50-clip catalogue, with
+// ten representative payloads. ConfigNavigator profiles every function on
+// each payload and confirms on the payloads (a warm-up and a measured
+// invocation of every function per run, no pipeline window, whose mean
+// follows which clips arrived), and its answer meets the bound in truth
+// over the catalogue.
+func TestTuneOnPayloads(t *testing.T) {
+	const seed = 2
+	cat := traces.DefaultCatalogue(seed)
+	p, orc, n := servedFaceDetection(t, seed, 0.3, cat.Clips, 100, func(k uint64) backend.Source {
+		src, err := traces.Poisson(1, k, cat, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	})
+	p.Env.Payloads = tuner.Representatives(cat.Clips, 10)
+	res, err := n.Tune(context.Background(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := len(p.Pipeline.Nodes)
+	if prof, pipe, inv := countKind(res, "profile"), countKind(res, "pipeline"), countKind(res, "invoke"); prof != 10*nodes || pipe != 0 ||
+		inv != 2*n.Confirmation().Runs*nodes || inv == 0 {
+		t.Errorf("%d profiling runs, %d pipeline runs, %d invocations for %d confirmation runs; want %d, 0 and two per function and run",
+			prof, pipe, inv, n.Confirmation().Runs, 10*nodes)
+	}
+	if res.Config == nil {
+		t.Fatalf("no configuration: %s", res.Note)
+	}
+	truth, err := orc.Evaluate(res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Feasible || !truth.Fits || truth.CostUSD > p.CBound() {
+		t.Errorf("answer %v: truth cost %.3f of C_bound, fits %v (believed feasible %v); want within the bound: %s",
+			res.Config, truth.CostUSD/p.CBound(), truth.Fits, res.Feasible, res.Note)
+	}
+}
+
+// steadyClip is one clip every gap µs.
+type steadyClip struct {
+	gap, t int64
+	in     video.Input
+}
+
+func (s *steadyClip) Next(r *backend.Request) bool {
+	s.t += s.gap
+	r.At, r.Input = s.t, s.in
+	return true
 }

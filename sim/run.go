@@ -74,21 +74,40 @@ func (s *Sim) Invoke(ctx context.Context, function string, n int, in video.Input
 	if n < 1 {
 		return backend.RunStats{}, fmt.Errorf("sim: invoke %q: %d invocations, want at least 1", function, n)
 	}
-	return s.newRunner(sink, i, n).run(ctx, backend.Workload{Source: &oneRequest{in: in}})
+	return s.newRunner(sink, i, n).run(ctx, backend.Workload{Source: &atZero{ins: []video.Input{in}}})
 }
 
-// oneRequest yields one request at time 0.
-type oneRequest struct {
-	in   video.Input
-	done bool
+// InvokeEach is Invoke on several clips at once: one request per clip at
+// time 0, each of n invocations of the function. It implements
+// backend.PayloadInvoker.
+func (s *Sim) InvokeEach(ctx context.Context, function string, n int, ins []video.Input, sink backend.Sink) (backend.RunStats, error) {
+	i, ok := s.dag.Lookup(function)
+	if !ok {
+		return backend.RunStats{}, fmt.Errorf("sim: unknown function %q (pipeline %s has %v)", function, s.dag.Name, s.dag.Names())
+	}
+	if n < 1 || len(ins) == 0 {
+		return backend.RunStats{}, fmt.Errorf("sim: invoke %q: %d invocations on %d clips, want at least 1 of each", function, n, len(ins))
+	}
+	for k, in := range ins {
+		if err := in.Validate(); err != nil {
+			return backend.RunStats{}, fmt.Errorf("sim: invoke %q: clip %d: %w", function, k, err)
+		}
+	}
+	return s.newRunner(sink, i, n).run(ctx, backend.Workload{Source: &atZero{ins: ins}})
 }
 
-func (o *oneRequest) Next(r *backend.Request) bool {
-	if o.done {
+// atZero yields one request per clip at time 0.
+type atZero struct {
+	ins  []video.Input
+	next int
+}
+
+func (o *atZero) Next(r *backend.Request) bool {
+	if o.next >= len(o.ins) {
 		return false
 	}
-	o.done = true
-	r.At, r.Input = 0, o.in
+	r.At, r.Input = 0, o.ins[o.next]
+	o.next++
 	return true
 }
 

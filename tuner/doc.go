@@ -25,6 +25,14 @@
 // independent noise. A different index or configuration gives independent
 // noise.
 //
+// Payloads: a pipeline that serves many clips (a catalogue) is measured
+// on its request stream, and what runs outside the pipeline (profiling,
+// single-function invocations) runs on Env.Payloads, a few clips that stand
+// for the workload in equal shares (Representatives: strata of the clips
+// sorted by resolution, frames and faces). Every tuner of a problem gets
+// the same payloads; an invocation covers all of them at once (one request
+// each), as AWS Lambda Power Tuning's weighted payloads do.
+//
 // Parallel charges branches of measurements that the original tool runs at
 // the same time (Power Tuning's memory values, CharmSeeker's stages) by the
 // longest branch, and every branch's dollars.

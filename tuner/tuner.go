@@ -132,6 +132,13 @@ type Env struct {
 	WarmupUs int64
 	// Input is the clip used for direct invocations and profiling.
 	Input video.Input
+	// Payloads, when the pipeline serves more than one clip, are the clips
+	// work outside the pipeline runs on instead of Input, each standing for
+	// an equal share of the workload (Representatives): Invoke invokes the
+	// function on every one at once, and tuners that profile (ProfileOn)
+	// profile each. Every tuner of a problem gets the same payloads, the
+	// way AWS Lambda Power Tuning takes weighted payloads. nil: Input.
+	Payloads []video.Input
 	// CBound is used to mark evaluations feasible.
 	CBound float64
 
@@ -319,14 +326,19 @@ func (e *Env) Measure(ctx context.Context, cfg backend.Config) (Evaluation, erro
 }
 
 // Invoke applies memory mb to one function and invokes it n times in
-// parallel on the environment's clip. The backend must implement
-// backend.Invoker.
+// parallel on the environment's clip, or on each of its Payloads at once
+// (one request per payload). The backend must implement backend.Invoker,
+// and backend.PayloadInvoker for payloads.
 func (e *Env) Invoke(ctx context.Context, function string, mb, n int) (Evaluation, error) {
 	t0 := time.Now()
 	defer func() { e.insideEnv += time.Since(t0) }()
 	inv, ok := e.Backend.(backend.Invoker)
 	if !ok {
 		return Evaluation{}, fmt.Errorf("tuner: the backend cannot invoke a function on its own")
+	}
+	pinv, ok := e.Backend.(backend.PayloadInvoker)
+	if len(e.Payloads) > 0 && !ok {
+		return Evaluation{}, fmt.Errorf("tuner: the backend cannot invoke a function on %d payloads at once", len(e.Payloads))
 	}
 	if err := e.Backend.Apply(ctx, backend.Config{function: mb}); err != nil {
 		return Evaluation{}, err
@@ -337,7 +349,13 @@ func (e *Env) Invoke(ctx context.Context, function string, mb, n int) (Evaluatio
 	// its warm environments, as on Lambda (a size change retires them).
 	e.key(k, phaseInvoke, fmt.Sprintf("%s=%d", function, mb), false)
 	col := newCollector()
-	st, err := inv.Invoke(ctx, function, n, e.Input, col)
+	var st backend.RunStats
+	var err error
+	if len(e.Payloads) > 0 {
+		st, err = pinv.InvokeEach(ctx, function, n, e.Payloads, col)
+	} else {
+		st, err = inv.Invoke(ctx, function, n, e.Input, col)
+	}
 	if err != nil {
 		return Evaluation{}, err
 	}
@@ -346,11 +364,18 @@ func (e *Env) Invoke(ctx context.Context, function string, mb, n int) (Evaluatio
 	return e.record(ev, st), nil
 }
 
-// Profile runs one local profiling run of a function and charges its time.
+// Profile runs one local profiling run of a function on the environment's
+// clip and charges its time.
 func (e *Env) Profile(ctx context.Context, function string) (backend.Features, error) {
+	return e.ProfileOn(ctx, function, e.Input)
+}
+
+// ProfileOn runs one local profiling run of a function on a clip (one of
+// Payloads, or a clip of a new input regime) and charges its time.
+func (e *Env) ProfileOn(ctx context.Context, function string, in video.Input) (backend.Features, error) {
 	t0 := time.Now()
 	defer func() { e.insideEnv += time.Since(t0) }()
-	f, err := e.Backend.Profile(ctx, function, e.Input)
+	f, err := e.Backend.Profile(ctx, function, in)
 	if err != nil {
 		return f, err
 	}

@@ -294,7 +294,7 @@ func researchNavigator() (*navigator.Navigator, error) {
 			return
 		}
 		dag, _ := pipeline.Load("face-beautification")
-		prob, _, err := newProblem(plat, dag, 7, 0.5, 1, 30*time.Second, -1, 64)
+		prob, _, err := newProblem(plat, dag, 7, 0.5, 1, 30*time.Second, -1, 64, nil, 0)
 		if err != nil {
 			researchTuned.err = err
 			return

@@ -104,6 +104,7 @@ func TestReproduceBadCounts(t *testing.T) {
 		{[]string{"--seeds", "-3"}, "--seeds -3: want 1 to 1000"},
 		{[]string{"--seeds", "5000"}, "--seeds 5000: want 1 to 1000"},
 		{[]string{"--workers", "0"}, "--workers 0: want 1 to 1024"},
+		{[]string{"--tune-on", "everything"}, `--tune-on "everything": want clip or catalogue`},
 	} {
 		_, _, err := cnav(t, append([]string{"reproduce", "--out", out, "--only", "fig3"}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || exitCode(err) != 2 {

@@ -263,6 +263,35 @@ func TestTuneJSON(t *testing.T) {
 	}
 }
 
+// TestTuneOnCatalogue: with --inputs catalogue the minimum cost and the
+// truth are the catalogue's (a 1080p clip alone costs more than the
+// catalogue's mix of 360p–1080p clips), and a function-level tuner runs on
+// its payloads.
+func TestTuneOnCatalogue(t *testing.T) {
+	args := []string{"tune", "--pipeline", "face-detection", "--tuner", "powertuning", "--bound", "0.5", "--seed", "2", "--json", "--confirm", "2m", "--samples", "50"}
+	var cmin [2]float64
+	for k, inputs := range []string{"reference", "catalogue"} {
+		out, _, err := cnav(t, append(args, "--inputs", inputs)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct {
+			CMin  float64         `json:"c_min_usd"`
+			Truth json.RawMessage `json:"truth"`
+		}
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatal(err)
+		}
+		cmin[k] = m.CMin
+		if len(m.Truth) == 0 {
+			t.Errorf("--inputs %s: no truth", inputs)
+		}
+	}
+	if !(cmin[1] < cmin[0]) {
+		t.Errorf("C_min on the catalogue %.3g, on the 1080p reference %.3g: want the catalogue's lower", cmin[1], cmin[0])
+	}
+}
+
 func TestTuneBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -272,6 +301,8 @@ func TestTuneBadInput(t *testing.T) {
 		{[]string{"--pipeline", "face-detection", "--tuner", "random", "--bound", "-1"}, "--bound -1"},
 		{[]string{"--pipeline", "face-detection", "--tuner", "nosuch"}, `unknown tuner "nosuch"`},
 		{[]string{"--tuner", "random"}, "--pipeline and --tuner are required"},
+		{[]string{"--pipeline", "face-detection", "--tuner", "random", "--inputs", "/nonexistent/clips.csv"}, "/nonexistent/clips.csv"},
+		{[]string{"--pipeline", "face-detection", "--tuner", "random", "--inputs", "catalogue", "--payloads", "0"}, "--payloads must be positive"},
 	} {
 		_, _, err := cnav(t, append([]string{"tune"}, tc.args...)...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

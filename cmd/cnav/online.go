@@ -104,7 +104,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				last, from, *windowFlag, dur)
 		}
 	}
-	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256)
+	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256, nil, 0)
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	measuredModel := fs.String("measured-model", measuredModelPath, "ConfigNavigator's prediction model for the measured platform (cnav model train --platform measured:DIR)")
 	measuredDir := fs.String("measured", defaultMeasuredDir, "measured tables of the measured platform (\"\": none)")
 	subset := fs.String("subset", "", "run a named subset of the cells: \"ci\" is the regression subset that ./run.sh test gates (quick mode, seed 1, a few cells of every experiment; its reference is results/reference/ci-summary.json)")
+	tuneOn := fs.String("tune-on", experiments.TuneOnClip, "what the tuners of fig7 and table4 tune on and are judged on: clip (the 1080p tuning clip, as fig9, fig10 and regret) or catalogue (the clips fig7 serves; profiling and function-level invocations on ten representative clips of it, for every tuner)")
 	// --model "" runs without ConfigNavigator (and without fig8 and table5).
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -72,7 +73,10 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat, Subset: *subset}
+	if *tuneOn != experiments.TuneOnClip && *tuneOn != experiments.TuneOnCatalogue {
+		return usagef("reproduce: --tune-on %q: want %s or %s", *tuneOn, experiments.TuneOnClip, experiments.TuneOnCatalogue)
+	}
+	opts := experiments.Options{Mode: mode, Seeds: *seeds, Out: *out, Workers: *workers, Platform: plat, Subset: *subset, TuneOn: *tuneOn}
 	// The data cells depend on is loaded (and checked) before any cell runs,
 	// and its fingerprint is part of the version that keys cached cells, so
 	// a resumed run never mixes cells computed with another model or tables.
@@ -129,6 +133,10 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		data.Write(b)
 	}
 	opts.Version = fmt.Sprintf("%s/data-%x", experiments.CodeVersion(), data.Sum(nil)[:6])
+	if *tuneOn != experiments.TuneOnClip {
+		// Cached cells of fig7 and table4 differ with it.
+		opts.Version += "/tune-on-" + *tuneOn
+	}
 	if *only != "" {
 		for _, n := range strings.Split(*only, ",") {
 			if _, err := experiments.Lookup(strings.TrimSpace(n)); err != nil {
@@ -145,6 +153,9 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	meta := experiments.Meta{Mode: mode, Seeds: *seeds, Platform: plat.Name, Version: opts.Version,
 		Measured: len(opts.Measured) > 0, NoModel: opts.NoModel}
+	if *tuneOn != experiments.TuneOnClip {
+		meta.TuneOn = *tuneOn
+	}
 	if meta.Seeds == 0 {
 		meta.Seeds = map[experiments.Mode]int{experiments.Quick: 3, experiments.Full: 20}[mode]
 	}
@@ -261,7 +272,7 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	opts := experiments.Options{Mode: meta.Meta.Mode, Seeds: meta.Meta.Seeds, Only: meta.Only, Version: meta.Meta.Version,
-		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel, Subset: meta.Subset}
+		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel, Subset: meta.Subset, TuneOn: meta.Meta.TuneOn}
 	complete, err := experiments.Complete(opts, dirs)
 	if err != nil {
 		return err

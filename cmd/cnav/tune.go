@@ -19,6 +19,7 @@ import (
 	"github.com/confignav/confignav/pipeline"
 	"github.com/confignav/confignav/platform"
 	"github.com/confignav/confignav/sim"
+	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/tuner"
 	"github.com/confignav/confignav/tuners"
 	"github.com/confignav/confignav/video"
@@ -92,6 +93,8 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxRequests := fs.Float64("max-requests", defaultMaxRequests, "refuse a run expected to make more requests than this (--rate × the longest run)")
 	modelFile := fs.String("model", "", modelHelp)
 	chance := fs.Float64("chance", 0.95, "navigator: probability with which the answer must meet the cost bound")
+	inputs := fs.String("inputs", "reference", "clips the pipeline serves, tuned on and judged on: reference (1080p, 5 s), catalogue (the 50-clip default), or a manifest FILE (.csv/.json)")
+	payloads := fs.Int("payloads", 10, "with several clips: how many representative clips profiling and single-function invocations run on, for every tuner")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -104,8 +107,8 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if math.IsNaN(*bound) || *bound <= 0 || math.IsInf(*bound, 0) {
 		return usagef("tune: --bound %v: want a positive fraction above the minimum cost, such as 0.3 for 30 %%", *bound)
 	}
-	if !(*rate > 0) || *window <= 0 || *confirm <= 0 || *samples < 1 {
-		return usagef("tune: --rate, --window, --confirm and --samples must be positive")
+	if !(*rate > 0) || *window <= 0 || *confirm <= 0 || *samples < 1 || *payloads < 1 {
+		return usagef("tune: --rate, --window, --confirm, --samples and --payloads must be positive")
 	}
 	// The longest single run the command streams: a measurement with its
 	// warm-up, or the confirmation.
@@ -118,7 +121,13 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	prob, orc, err := newProblem(plat, dag, *seed, *bound, *rate, *window, *warmup, *samples)
+	var cat *traces.Catalogue
+	if *inputs != "reference" {
+		if cat, err = loadInputs(*inputs, *seed); err != nil {
+			return err
+		}
+	}
+	prob, orc, err := newProblem(plat, dag, *seed, *bound, *rate, *window, *warmup, *samples, cat, *payloads)
 	if err != nil {
 		return err
 	}
@@ -159,7 +168,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := fresh.Apply(ctx, res.Config); err != nil {
 			return err
 		}
-		st, err := fresh.Run(ctx, backend.Workload{Source: newPoissonSource(*rate, *seed^0x636f6e66), Duration: confirm.Microseconds()}, nil)
+		st, err := fresh.Run(ctx, backend.Workload{Source: prob.Env.Source(*seed ^ 0x636f6e66), Duration: confirm.Microseconds()}, nil)
 		if err != nil {
 			return err
 		}
@@ -262,12 +271,31 @@ func warmupUs(warmup, window time.Duration) int64 {
 // newProblem sets up a tuning problem on the simulator: a simulator to
 // measure, its ground truth (for C_min and for judging), and a measurement
 // environment streaming Poisson reference clips at rate.
-func newProblem(plat *platform.Profile, dag *pipeline.DAG, seed uint64, bound, rate float64, window, warmup time.Duration, samples int) (*tuner.Problem, *oracle.Oracle, error) {
+// newProblem is a tuning problem on the simulator: requests of the
+// reference clip, or of cat's clips (nil: the reference), at rate per
+// second; with several clips, single-function work runs on payloads
+// representative clips of them (tuner.Representatives), and the ground
+// truth is over all of them.
+func newProblem(plat *platform.Profile, dag *pipeline.DAG, seed uint64, bound, rate float64, window, warmup time.Duration, samples int,
+	cat *traces.Catalogue, payloads int) (*tuner.Problem, *oracle.Oracle, error) {
 	measured, err := sim.New(plat, dag, seed)
 	if err != nil {
 		return nil, nil, err
 	}
-	orc, err := oracle.New(measured, plat.Grid(), []video.Input{video.Reference}, samples, seed^0x6f7261636c65)
+	clips := []video.Input{video.Reference}
+	source := func(s uint64) backend.Source { return newPoissonSource(rate, s) }
+	if cat != nil {
+		if _, err := traces.Poisson(rate, seed, cat, nil); err != nil {
+			return nil, nil, err
+		}
+		clips = cat.Clips
+		samples = (samples + len(clips) - 1) / len(clips) * len(clips) // every clip weighs the same
+		source = func(s uint64) backend.Source {
+			src, _ := traces.Poisson(rate, s, cat, nil) // checked above
+			return src
+		}
+	}
+	orc, err := oracle.New(measured, plat.Grid(), clips, samples, seed^0x6f7261636c65)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -275,7 +303,10 @@ func newProblem(plat *platform.Profile, dag *pipeline.DAG, seed uint64, bound, r
 	if err != nil {
 		return nil, nil, err
 	}
-	env := tuner.NewEnv(measured, func(s uint64) backend.Source { return newPoissonSource(rate, s) }, seed)
+	env := tuner.NewEnv(measured, source, seed)
+	if len(clips) > 1 {
+		env.Payloads = tuner.Representatives(clips, payloads)
+	}
 	env.WindowUs = window.Microseconds()
 	env.WarmupUs = warmupUs(warmup, window)
 	return &tuner.Problem{Pipeline: dag, Platform: plat, Grid: plat.Grid(), Bound: bound, CMin: cmin, Seed: seed, Env: env}, orc, nil

@@ -91,19 +91,9 @@ func (w *workloadFlags) source(ctx context.Context, seed uint64, durationUs int6
 			inputs = "catalogue"
 		}
 	}
-	var cat *traces.Catalogue
-	switch inputs {
-	case "reference":
-		ref := video.Reference
-		ref.ID = 0 // a catalogue's ids are non-negative
-		cat = &traces.Catalogue{Clips: []video.Input{ref}}
-	case "catalogue":
-		cat = traces.DefaultCatalogue(seed)
-	default:
-		var err error
-		if cat, err = traces.LoadCatalogue(inputs); err != nil {
-			return nil, "", err
-		}
+	cat, err := loadInputs(inputs, seed)
+	if err != nil {
+		return nil, "", err
 	}
 	desc := fmt.Sprintf("inputs=%s", inputs)
 	if len(w.changes) > 0 {
@@ -187,4 +177,19 @@ func loadTrace(ctx context.Context, spec string, o traces.Options) (*traces.Trac
 	case <-ctx.Done():
 		return nil, fmt.Errorf("workload: loading %s cancelled: %w", spec, ctx.Err())
 	}
+}
+
+// loadInputs is the catalogue an --inputs flag names: reference (the 1080p
+// 5-s clip alone), catalogue (the 50-clip default for the seed) or a
+// manifest file.
+func loadInputs(inputs string, seed uint64) (*traces.Catalogue, error) {
+	switch inputs {
+	case "reference":
+		ref := video.Reference
+		ref.ID = 0 // a catalogue's ids are non-negative
+		return &traces.Catalogue{Clips: []video.Input{ref}}, nil
+	case "catalogue":
+		return traces.DefaultCatalogue(seed), nil
+	}
+	return traces.LoadCatalogue(inputs)
 }
