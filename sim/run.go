@@ -67,14 +67,7 @@ func (s *Sim) Run(ctx context.Context, w backend.Workload, sink backend.Sink) (b
 // the pipeline (as AWS Lambda Power Tuning does), with the input data its
 // predecessors would write for that clip. It implements backend.Invoker.
 func (s *Sim) Invoke(ctx context.Context, function string, n int, in video.Input, sink backend.Sink) (backend.RunStats, error) {
-	i, ok := s.dag.Lookup(function)
-	if !ok {
-		return backend.RunStats{}, fmt.Errorf("sim: unknown function %q (pipeline %s has %v)", function, s.dag.Name, s.dag.Names())
-	}
-	if n < 1 {
-		return backend.RunStats{}, fmt.Errorf("sim: invoke %q: %d invocations, want at least 1", function, n)
-	}
-	return s.newRunner(sink, i, n).run(ctx, backend.Workload{Source: &atZero{ins: []video.Input{in}}})
+	return s.InvokeEach(ctx, function, n, []video.Input{in}, sink)
 }
 
 // InvokeEach is Invoke on several clips at once: one request per clip at
