@@ -270,12 +270,10 @@ func warmupUs(warmup, window time.Duration) int64 {
 
 // newProblem sets up a tuning problem on the simulator: a simulator to
 // measure, its ground truth (for C_min and for judging), and a measurement
-// environment streaming Poisson reference clips at rate.
-// newProblem is a tuning problem on the simulator: requests of the
-// reference clip, or of cat's clips (nil: the reference), at rate per
-// second; with several clips, single-function work runs on payloads
-// representative clips of them (tuner.Representatives), and the ground
-// truth is over all of them.
+// environment streaming Poisson requests at rate, of the reference clip or
+// of cat's clips (nil: the reference). With several clips the ground truth
+// is over all of them, and single-function work runs on payloads
+// representative clips (tuner.Representatives).
 func newProblem(plat *platform.Profile, dag *pipeline.DAG, seed uint64, bound, rate float64, window, warmup time.Duration, samples int,
 	cat *traces.Catalogue, payloads int) (*tuner.Problem, *oracle.Oracle, error) {
 	measured, err := sim.New(plat, dag, seed)
