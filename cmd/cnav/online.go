@@ -61,6 +61,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	modelFile := fs.String("model", "", modelHelp)
 	platFile := fs.String("platform", "", platformHelp)
 	asJSON := fs.Bool("json", false, "print JSON")
+	tuneInputs := fs.String("tune-inputs", "reference", "clips the offline tuning runs on and is judged on: reference (1080p, 5 s), catalogue (the 50-clip default), or a manifest FILE (.csv/.json); ten representative clips of them carry single-function work")
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -104,7 +105,13 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				last, from, *windowFlag, dur)
 		}
 	}
-	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256, nil, 0)
+	var tuneCat *traces.Catalogue
+	if *tuneInputs != "reference" {
+		if tuneCat, err = loadInputs(*tuneInputs, *seed); err != nil {
+			return fmt.Errorf("online: --tune-inputs: %w", err)
+		}
+	}
+	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256, tuneCat, 10)
 	if err != nil {
 		return err
 	}

@@ -75,3 +75,20 @@ func TestOnlineJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlineTuneInputs: --tune-inputs catalogue states the bound against the
+// catalogue's minimum cost (lower than the 1080p reference clip's), and a
+// missing manifest is an error naming it.
+func TestOnlineTuneInputs(t *testing.T) {
+	args := []string{"--pipeline", "face-detection", "--duration", "3m", "--seed", "2", "--controller", "off",
+		"--config", "decode=2048,face-detect=2048,hd=2048,encode=2048"}
+	ref := onlineJSON(t, args...)["summary"].(map[string]any)["bound_usd"].(float64)
+	cat := onlineJSON(t, append(args, "--tune-inputs", "catalogue")...)["summary"].(map[string]any)["bound_usd"].(float64)
+	if !(cat < ref) {
+		t.Errorf("bound tuned on the catalogue $%.3g, on the reference clip $%.3g: want the catalogue's lower", cat, ref)
+	}
+	_, _, err := cnav(t, append([]string{"online"}, append(args, "--tune-inputs", "/nonexistent/clips.csv")...)...)
+	if err == nil || !strings.Contains(err.Error(), "/nonexistent/clips.csv") {
+		t.Errorf("missing manifest: %v", err)
+	}
+}
