@@ -182,7 +182,7 @@ func (e *Env) workloadTruth(dag *pipeline.DAG, w workload, seed uint64) (*oracle
 	if w.cat == nil {
 		return e.truth(dag, e.Platform.Grid(), w.clips[0], e.samples(), seed)
 	}
-	return e.truthOf(dag, e.Platform.Grid(), w.name, w.clips, w.samples(e.samples()), seed)
+	return e.truthOf(dag, e.Platform.Grid(), w.name, w.clips, e.samples(), seed)
 }
 
 // tuningProblem is the problem every tuner of a seed is given, on a fresh

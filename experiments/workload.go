@@ -80,10 +80,3 @@ func (w workload) source() (func(k uint64) backend.Source, error) {
 		return s
 	}, nil
 }
-
-// samples is the oracle's sample count on this workload: at least n, a
-// multiple of the clip count so that every clip weighs the same.
-func (w workload) samples(n int) int {
-	k := len(w.clips)
-	return (n + k - 1) / k * k
-}

@@ -474,7 +474,8 @@ func measurePayloads(ctx context.Context, p *tuner.Problem, nodes []NodeModel, i
 const payloadInvocations = 3
 
 // predictLatency is the node models' mean end-to-end latency of
-// configuration idx (the longest path per Monte-Carlo sample).
+// configuration idx (the longest path per Monte-Carlo sample): the search's
+// objective, and the confirmation's ranking of payload measurements.
 func predictLatency(dag *pipeline.DAG, nodes []NodeModel, idx []int) float64 {
 	samples := len(nodes[0].Samples[idx[0]])
 	fin := make([]float64, len(nodes))
@@ -484,10 +485,10 @@ func predictLatency(dag *pipeline.DAG, nodes []NodeModel, idx []int) float64 {
 		for v, nd := range dag.Nodes {
 			start := 0.0
 			for _, q := range nd.Preds {
-				start = math.Max(start, fin[q])
+				start = maxTime(start, fin[q])
 			}
 			fin[v] = start + nodes[v].Samples[idx[v]][j]
-			end = math.Max(end, fin[v])
+			end = maxTime(end, fin[v])
 		}
 		sum += end
 	}

@@ -653,24 +653,11 @@ func (s *searcher) exhaustive(free []int, minCost []float64, budget float64, lo,
 
 // evaluateAll predicts the whole pipeline's mean latency and cost.
 func (s *searcher) evaluateAll(cfg []int) (float64, float64) {
-	fin := make([]float64, len(s.nodes))
-	var sum, cost float64
+	var cost float64
 	for v := range s.nodes {
 		cost += s.nodes[v].Cost[cfg[v]]
 	}
-	for j := 0; j < s.n; j++ {
-		var end float64
-		for v, nd := range s.part.DAG.Nodes {
-			start := 0.0
-			for _, p := range nd.Preds {
-				start = maxTime(start, fin[p])
-			}
-			fin[v] = start + s.nodes[v].Samples[cfg[v]][j]
-			end = maxTime(end, fin[v])
-		}
-		sum += end
-	}
-	return sum / float64(s.n), cost
+	return predictLatency(s.part.DAG, s.nodes, cfg), cost
 }
 
 // LocalSearch is the search for large groups when no Bayesian optimiser is

@@ -32,11 +32,13 @@ type Oracle struct {
 }
 
 // New tabulates the ground truth of the simulator's pipeline on grid for n
-// samples, cycling through clips.
+// samples, cycling through clips; n is rounded up to a multiple of the clip
+// count, so that every clip weighs the same in the means.
 func New(s *sim.Sim, grid []int, clips []video.Input, n int, seed uint64) (*Oracle, error) {
 	if n < 1 || len(clips) == 0 || len(grid) == 0 {
 		return nil, fmt.Errorf("oracle: need samples (%d), clips (%d) and a grid (%d)", n, len(clips), len(grid))
 	}
+	n = (n + len(clips) - 1) / len(clips) * len(clips)
 	dag, plat := s.Pipeline(), s.Platform()
 	o := &Oracle{dag: dag, plat: plat, grid: append([]int(nil), grid...), n: n, hopUs: plat.Hop.MeanMs * 1000}
 	nodes := len(dag.Nodes)

@@ -105,11 +105,9 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				last, from, *windowFlag, dur)
 		}
 	}
-	var tuneCat *traces.Catalogue
-	if *tuneInputs != "reference" {
-		if tuneCat, err = loadInputs(*tuneInputs, *seed); err != nil {
-			return fmt.Errorf("online: --tune-inputs: %w", err)
-		}
+	tuneCat, err := tuningInputs(*tuneInputs, *seed)
+	if err != nil {
+		return fmt.Errorf("online: --tune-inputs: %w", err)
 	}
 	prob, orc, err := newProblem(plat, dag, *seed, *bound, 1, 30*time.Second, -1, 256, tuneCat, 10)
 	if err != nil {

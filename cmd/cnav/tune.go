@@ -121,11 +121,9 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	var cat *traces.Catalogue
-	if *inputs != "reference" {
-		if cat, err = loadInputs(*inputs, *seed); err != nil {
-			return err
-		}
+	cat, err := tuningInputs(*inputs, *seed)
+	if err != nil {
+		return err
 	}
 	prob, orc, err := newProblem(plat, dag, *seed, *bound, *rate, *window, *warmup, *samples, cat, *payloads)
 	if err != nil {
@@ -287,7 +285,6 @@ func newProblem(plat *platform.Profile, dag *pipeline.DAG, seed uint64, bound, r
 			return nil, nil, err
 		}
 		clips = cat.Clips
-		samples = (samples + len(clips) - 1) / len(clips) * len(clips) // every clip weighs the same
 		source = func(s uint64) backend.Source {
 			src, _ := traces.Poisson(rate, s, cat, nil) // checked above
 			return src

@@ -179,6 +179,16 @@ func loadTrace(ctx context.Context, spec string, o traces.Options) (*traces.Trac
 	}
 }
 
+// tuningInputs is the catalogue a tuning problem's inputs flag names (cnav
+// tune --inputs, cnav online --tune-inputs), nil for reference: newProblem's
+// own 1080p stream.
+func tuningInputs(inputs string, seed uint64) (*traces.Catalogue, error) {
+	if inputs == "reference" {
+		return nil, nil
+	}
+	return loadInputs(inputs, seed)
+}
+
 // loadInputs is the catalogue an --inputs flag names: reference (the 1080p
 // 5-s clip alone), catalogue (the 50-clip default for the seed) or a
 // manifest file.
