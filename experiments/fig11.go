@@ -151,6 +151,7 @@ func navigatorOnline(ctx context.Context, env *Env, dag *pipeline.DAG, pipe stri
 	tenv := prob.Env
 	nav := o.nav.Clone(prob)
 	opts.Controller = online.NewController(env.Platform.Grid(), o.CBound, o.Config)
+	opts.Controller.Model = nav.Curve
 	opts.Input = tenv.Input
 	opts.Replan = nav.Research
 	opts.ReplanInput = func(ctx context.Context, in video.Input, fan map[string]float64) (backend.Config, float64, error) {

@@ -77,6 +77,9 @@ type lastTune struct {
 	clips []video.Input        // the clips the features were profiled on
 	feats [][]backend.Features // [clip][node]
 	opts  Options
+	// nodes are the models behind the last plan (Curve): the confirmation's
+	// corrected ones after Tune, the re-search's after a re-search.
+	nodes []NodeModel
 }
 
 // Name is "navigator".
@@ -123,7 +126,7 @@ func (n *Navigator) Tune(ctx context.Context, p *tuner.Problem) (*tuner.Result, 
 	if opts.Seed == 0 {
 		opts.Seed = p.Seed
 	}
-	n.last = &lastTune{p: p, clips: clips, feats: feats, opts: opts}
+	n.last = &lastTune{p: p, clips: clips, feats: feats, opts: opts, nodes: nodes}
 	n.conf = Confirmation{Chance: n.chance()}
 	res := &tuner.Result{Tuner: n.Name(), Unit: fmt.Sprintf("profiling runs + pipeline runs of %g s", float64(env.WindowUs)/1e6)}
 	if len(env.Payloads) > 1 {
@@ -383,6 +386,7 @@ func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, nodes []NodeM
 		plan = next
 	}
 done:
+	n.last.nodes = model
 	if onPayloads {
 		// Payload measurements give no end-to-end latency: every trial is
 		// ranked by the final corrected model's.
@@ -668,6 +672,33 @@ func (n *Navigator) config(p *tuner.Problem, idx []int) backend.Config {
 	return c
 }
 
+// Curve is the model of function fn behind the last plan (the Tune's,
+// corrected by its confirmation, or the latest re-search's): at each grid
+// size mb[g], the mean time the function adds to a request (ms; the slowest
+// of its fan-out instances) and its cost per request (USD; +Inf where the
+// size is not allowed). The online controller weighs its cuts with it
+// (online.Controller.Model). ok is false before any Tune and for a function
+// outside the pipeline.
+func (n *Navigator) Curve(fn string) (mb []int, ms, usd []float64, ok bool) {
+	if n.last == nil || n.last.nodes == nil {
+		return nil, nil, nil, false
+	}
+	i := slices.IndexFunc(n.last.p.Pipeline.Nodes, func(nd pipeline.Node) bool { return nd.Name == fn })
+	if i < 0 {
+		return nil, nil, nil, false
+	}
+	nm := n.last.nodes[i]
+	ms = make([]float64, len(nm.Samples))
+	for g, xs := range nm.Samples {
+		var sum float64
+		for _, x := range xs {
+			sum += x
+		}
+		ms[g] = sum / float64(len(xs)) // NaN without samples
+	}
+	return slices.Clone(n.last.p.Grid), ms, slices.Clone(nm.Cost), true
+}
+
 // Models turns features profiled on the environment's clip into the
 // search's node models: Monte-Carlo samples of each function's time at
 // every grid size (common random numbers across sizes; the slowest of its
@@ -734,6 +765,9 @@ func (n *Navigator) Research(ctx context.Context, fanout map[string]float64) (ba
 	if err != nil {
 		return nil, err
 	}
+	last := *n.last // clones share the old one
+	last.nodes = nodes
+	n.last = &last
 	return n.config(p, plan.Config), nil
 }
 
@@ -772,7 +806,7 @@ func (n *Navigator) ResearchPipeline(ctx context.Context, p *tuner.Problem) (bac
 	if err != nil {
 		return nil, err
 	}
-	n.last = &lastTune{p: p, clips: clips, feats: feats, opts: n.last.opts}
+	n.last = &lastTune{p: p, clips: clips, feats: feats, opts: n.last.opts, nodes: nodes}
 	return n.config(p, plan.Config), nil
 }
 
@@ -809,7 +843,7 @@ func (n *Navigator) ResearchInput(ctx context.Context, in video.Input, fanout ma
 	if err != nil {
 		return nil, err
 	}
-	n.last = &lastTune{p: p, clips: clips, feats: all, opts: n.last.opts}
+	n.last = &lastTune{p: p, clips: clips, feats: all, opts: n.last.opts, nodes: nodes}
 	return n.config(p, plan.Config), nil
 }
 

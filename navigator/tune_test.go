@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -87,6 +88,30 @@ func TestTuneWithModel(t *testing.T) {
 		t.Errorf("same seed, different configurations: %s vs %s", res.Config, again.Config)
 	}
 
+	// The model behind the answer, for the online controller: every grid
+	// size, a finite time and cost where the answer put each function.
+	beautify := func() []float64 {
+		for _, nd := range p.Pipeline.Nodes {
+			mb, ms, usd, ok := n.Curve(nd.Name)
+			if !ok || len(mb) != len(p.Grid) || len(ms) != len(mb) || len(usd) != len(mb) {
+				t.Fatalf("Curve(%s): ok %v, %d sizes, %d times, %d costs; want %d of each", nd.Name, ok, len(mb), len(ms), len(usd), len(p.Grid))
+			}
+			g := slices.Index(mb, res.Config[nd.Name])
+			if g < 0 || !(ms[g] > 0) || !(usd[g] > 0) || math.IsInf(ms[g]+usd[g], 0) {
+				t.Fatalf("Curve(%s) at the answer's %d MB: %v ms, $%v", nd.Name, res.Config[nd.Name], ms, usd)
+			}
+			if nd.Name == "beautify" {
+				return usd
+			}
+		}
+		t.Fatal("no beautify")
+		return nil
+	}
+	if _, _, _, ok := n.Curve("no-such-function"); ok {
+		t.Error("Curve of a function outside the pipeline: ok")
+	}
+	two := beautify()
+
 	// Structure update: four faces instead of two; re-planned without
 	// profiling or measuring.
 	before := len(res.Trace)
@@ -101,6 +126,10 @@ func TestTuneWithModel(t *testing.T) {
 	}
 	if len(p.Env.Trace()) != before {
 		t.Error("re-search measured or profiled")
+	}
+	// The curve follows the re-search: four instances cost more than two.
+	if four := beautify(); !(four[len(four)-1] > 1.5*two[len(two)-1]) {
+		t.Errorf("beautify at %d MB after the re-search for 4 faces: $%.3g per request, before $%.3g", p.Grid[len(p.Grid)-1], four[len(four)-1], two[len(two)-1])
 	}
 }
 

@@ -118,6 +118,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	var research func(ctx context.Context, fan map[string]float64) (backend.Config, error)
 	var researchInput func(ctx context.Context, in video.Input, fan map[string]float64) (backend.Config, float64, error)
+	var curve func(fn string) (mb []int, ms, usd []float64, ok bool) // the navigator's model for the controller
 	if *cfgFlag != "" {
 		if out.Offline, err = memoryConfig(dag, plat, 0, *cfgFlag); err != nil {
 			return err
@@ -140,7 +141,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		out.Offline, out.Tuner, out.TuneNote, out.SearchSeconds = res.Config, *tunerName, res.Note, res.SearchSeconds
 		if nav, ok := tn.(*navigator.Navigator); ok {
-			research = nav.Research
+			research, curve = nav.Research, nav.Curve
 			researchInput = func(ctx context.Context, in video.Input, fan map[string]float64) (backend.Config, float64, error) {
 				before := prob.Env.Accounting().ProfileSeconds
 				cfg, err := nav.ResearchInput(ctx, in, fan)
@@ -159,6 +160,7 @@ func runOnline(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var ctl *online.Controller
 	if out.Controller {
 		ctl = online.NewController(plat.Grid(), prob.CBound(), out.Offline)
+		ctl.Model = curve
 	}
 	var changeAt []int64
 	for _, c := range wl.changes {

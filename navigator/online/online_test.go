@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -318,6 +319,81 @@ func TestControllerStepFollowsGap(t *testing.T) {
 	small, large = cut(0.02), cut(1)
 	if !(large < small && small < 0) {
 		t.Fatalf("constriction at 60 %% over: %d MB at α 0.02, %d MB at α 1: want large < small < 0", small, large)
+	}
+}
+
+// Over budget with every shrinkable function on the critical path, the cut
+// goes where the model says it saves: not to a CPU-bound function whose cost
+// does not fall with memory, and nowhere if nothing saves; under budget the
+// growth goes where it is predicted to save time. Without a model a critical
+// function moves one grid step.
+func TestControllerMovesWhereTheModelSaysItPays(t *testing.T) {
+	dag := handDAG(t)
+	grid := platform.Default().Grid()
+	cfg := backend.Config{"a": 2048, "b": grid[0], "c": 2048, "d": 2048} // b, the only non-critical one, at its floor
+	cost := window(1, cfg, 1)[0].CostUSD
+	cpuBound := func(mb []int) (ms, usd []float64) { // time ∝ 1/memory: cost flat
+		for _, m := range mb {
+			ms, usd = append(ms, 1e3*2048/float64(m)), append(usd, 1e-5)
+		}
+		return ms, usd
+	}
+	ioBound := func(mb []int) (ms, usd []float64) { // time flat: cost ∝ memory
+		for _, m := range mb {
+			ms, usd = append(ms, 1e3), append(usd, 1e-5*float64(m)/2048)
+		}
+		return ms, usd
+	}
+	model := func(io map[string]bool) func(string) ([]int, []float64, []float64, bool) {
+		return func(fn string) ([]int, []float64, []float64, bool) {
+			ms, usd := cpuBound(grid)
+			if io[fn] {
+				ms, usd = ioBound(grid)
+			}
+			return grid, ms, usd, true
+		}
+	}
+	step := func(m func(string) ([]int, []float64, []float64, bool)) Decision {
+		c := NewController(grid, cost/1.5, cfg)
+		c.Model = m
+		return c.Step(dag, window(20, cfg, 1))
+	}
+
+	d := step(model(map[string]bool{"c": true}))
+	if !d.Changed || d.Config["a"] != 2048 || d.Config["d"] != 2048 || d.Config["c"] >= 2048 {
+		t.Fatalf("c saves in proportion to memory, a and d save nothing: want only c cut, got %+v", d)
+	}
+	// c is 0.598 of the cost and must save 1/3 of it: at most
+	// 2,048·(1 − 0.557) = 907 MB, and the largest such grid size.
+	if d.Config["c"] > 907 || d.Config["c"] < 780 {
+		t.Fatalf("c cut to %d MB: want the largest size that saves the gap, 780–907 MB", d.Config["c"])
+	}
+	if d := step(model(nil)); d.Changed {
+		t.Fatalf("every function CPU-bound (no cut saves): want no change, got %+v", d)
+	}
+	// Under budget the model picks a critical function it predicts to speed
+	// up: not c (most time on the path, but its time does not fall with
+	// memory) but a or d.
+	relax := func() Decision {
+		c := NewController(grid, cost*2, cfg)
+		c.Model = model(map[string]bool{"c": true})
+		return c.Step(dag, window(20, cfg, 1))
+	}
+	if d := relax(); !d.Changed || d.Config["c"] != cfg["c"] || (d.Config["a"] > cfg["a"]) == (d.Config["d"] > cfg["d"]) {
+		t.Fatalf("under budget, c predicted not to speed up: want a or d grown, c left, got %+v", d)
+	}
+	d = step(nil)
+	moved := 0
+	for f, mb := range d.Config {
+		if mb != cfg[f] {
+			moved++
+			if k := slices.Index(grid, cfg[f]); mb != grid[k-1] {
+				t.Fatalf("without a model %s moved %d → %d MB: want one grid step", f, cfg[f], mb)
+			}
+		}
+	}
+	if !d.Changed || moved != 1 {
+		t.Fatalf("without a model: want one critical function one step down, got %+v", d)
 	}
 }
 
