@@ -172,12 +172,12 @@ func (fig7) Summarize(rows []Row, figs *Figures) (*Section, error) {
 		// The online variant next to the static navigator.
 		seen = slices.Insert(slices.Delete(seen, i, i+1), slices.Index(seen, "navigator")+1, fig7Online)
 	}
-	sec.Text = "Each tuner tunes on the reference clip (1080p, 5 s, two faces; with `--tune-on catalogue` on the catalogue it then serves, and the ground truth is the catalogue's: the report's header says which); its configuration then serves the " + fig7Select +
+	sec.Text = "Each tuner tunes on the catalogue it then serves (single-function work on ten representative clips of it, pipeline runs on its request stream; the ground truth, C_min and the bound are the catalogue's; with `--tune-on clip` on the reference clip, 1080p, 5 s, two faces, and the report's header says so); its configuration then serves the " + fig7Select +
 		" function of the synthetic Azure-like trace (about one request per second) with clips drawn from the 50-clip catalogue (360p–1080p, 0–4 faces). " +
 		"The boxes summarise, over seeds, each run's mean end-to-end latency. Aquatope runs in both variants: `aquatope-fixed` (corrected) " +
 		"and `aquatope` (the literal public code). A configuration is feasible in truth when the ground truth's cost on the clips tuned on is within " +
 		"the bound; the headline gains count only pairs where both answers are, and the better baseline is the faster truth-feasible of " +
-		"`charmseeker` and `aquatope-fixed`. A configuration tuned on one clip can run out of memory on heavier catalogue clips (more faces, " +
+		"`charmseeker` and `aquatope-fixed`. A configuration can run out of memory on the heavier catalogue clips (more faces, " +
 		"longer): the failed requests are the heavy ones, so a mean over a run's own completions rewards failing. The headline gains therefore " +
 		"compare the main tuners on the requests all of their answers completed (\"mean on common requests\"); the failed share is its own column. " +
 		"ConfigNavigator is an offline search and an online phase (§3.3): `" + fig7Online + "` serves the same stream from the navigator's answer with " +

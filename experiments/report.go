@@ -23,8 +23,8 @@ type Meta struct {
 	// NoModel: the run has no prediction model (no ConfigNavigator, fig8,
 	// table5).
 	NoModel bool `json:"no_model,omitempty"`
-	// TuneOn is what Figure 7 and Table 4 tuned on ("": the tuning clip;
-	// Options.TuneOn).
+	// TuneOn is what Figure 7 and Table 4 tuned on (Options.TuneOn; "" in a
+	// run written before the catalogue became the default: the clip).
 	TuneOn string `json:"tune_on,omitempty"`
 }
 
@@ -132,8 +132,8 @@ func Assemble(dirs []string, out string, names []string, meta Meta) (*Summary, e
 	var b strings.Builder
 	fmt.Fprintf(&b, "# confignav: reproduction of ConfigNavigator (MM '25)\n\n")
 	fmt.Fprintf(&b, "Mode **%s**, %s per cell group, platform **%s**, code version `%s`.\n\n", meta.Mode, plural(meta.Seeds, "seed"), meta.Platform, meta.Version)
-	if meta.TuneOn == TuneOnCatalogue {
-		b.WriteString("Figure 7 and Table 4 tuned on the catalogue they serve (`--tune-on catalogue`), not on the tuning clip.\n\n")
+	if meta.TuneOn == TuneOnClip {
+		b.WriteString("Figure 7 and Table 4 tuned on the 1080p tuning clip (`--tune-on clip`), not on the catalogue they serve.\n\n")
 	}
 	// The summary: every number the paper reports, ours beside it, whether
 	// they agree (check.go's PaperVerdict) and why not, from this run.

@@ -60,8 +60,10 @@ type Options struct {
 	// cells ("": all; SubsetCI: the regression subset).
 	Subset string
 	// TuneOn is what the tuners of Figure 7 and Table 4 tune on and are
-	// judged on: TuneOnClip ("" too) or TuneOnCatalogue (workload.go). It
-	// changes those cells' rows, so Version must say it.
+	// judged on: TuneOnCatalogue ("" too: the clips Fig. 7 serves, as the
+	// paper's §4.2 baselines search online on the stream) or TuneOnClip
+	// (the 1080p tuning clip, as Figs. 9 and 10; workload.go). It changes
+	// those cells' rows, so Version must say it.
 	TuneOn string
 }
 

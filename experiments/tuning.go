@@ -80,9 +80,8 @@ func (e *Env) available(name string) bool {
 }
 
 // tune runs one tuner on a pipeline and workload at a bound with a seed,
-// once per process: experiments on the same workload share runs (all of
-// them on the tuning clip by default; with Options.TuneOn, fig7 and table4
-// on the catalogue).
+// once per process: experiments on the same workload share runs (fig7 and
+// table4 on the catalogue, the others on the tuning clip; Options.TuneOn).
 func (e *Env) tune(ctx context.Context, w workload, pipe, name string, bound float64, seed uint64) (*outcome, error) {
 	key := fmt.Sprintf("tune|%s|%s|%s|%g|%d", w.name, pipe, name, bound, seed)
 	v, err := e.Once(key, func() (any, error) { return e.tuneRun(ctx, w, pipe, name, bound, seed) })

@@ -41,12 +41,13 @@ type workload struct {
 const payloadCount = 10
 
 // overall is what Figure 7 and Table 4 (the paper's §4.2) tune on for a
-// seed: the tuning clip, or with Options.TuneOn the catalogue they serve.
+// seed: the catalogue they serve, or with Options.TuneOn = TuneOnClip the
+// tuning clip.
 func (e *Env) overall(seed uint64) workload {
-	if e.tuneOn == TuneOnCatalogue {
-		return catalogueWorkload(seed)
+	if e.tuneOn == TuneOnClip {
+		return clipWorkload()
 	}
-	return clipWorkload()
+	return catalogueWorkload(seed)
 }
 
 // clipWorkload is the fixed input: the tuning clip (1080p, 5 s, two faces).

@@ -8,8 +8,8 @@ import (
 	"github.com/confignav/confignav/backend"
 )
 
-// TestTuneOnCatalogue: with Options.TuneOn the tuning problem streams the
-// seed's catalogue, work outside the pipeline runs on its ten payloads,
+// TestTuneOnCatalogue: by default (Options.TuneOn "") Figure 7's tuning
+// problem streams the seed's catalogue (TuneOnClip: the tuning clip), work outside the pipeline runs on its ten payloads,
 // and the ground truth (C_min, the bound, the answer's truth) is the
 // catalogue's, not the tuning clip's; an unknown value is refused.
 func TestTuneOnCatalogue(t *testing.T) {
@@ -19,7 +19,11 @@ func TestTuneOnCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.tuneOn = TuneOnCatalogue
+	env.tuneOn = TuneOnClip
+	if w := env.overall(1); w.name != clipWorkload().name {
+		t.Fatalf("TuneOnClip: Figure 7 tunes on %q", w.name)
+	}
+	env.tuneOn = ""
 	w := env.overall(1)
 	cat, err := env.tune(ctx, w, "face-detection", "random", 0.3, 1)
 	if err != nil {

@@ -42,7 +42,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	measuredModel := fs.String("measured-model", measuredModelPath, "ConfigNavigator's prediction model for the measured platform (cnav model train --platform measured:DIR)")
 	measuredDir := fs.String("measured", defaultMeasuredDir, "measured tables of the measured platform (\"\": none)")
 	subset := fs.String("subset", "", "run a named subset of the cells: \"ci\" is the regression subset that ./run.sh test gates (quick mode, seed 1, a few cells of every experiment; its reference is results/reference/ci-summary.json)")
-	tuneOn := fs.String("tune-on", experiments.TuneOnClip, "what the tuners of fig7 and table4 tune on and are judged on: clip (the 1080p tuning clip, as fig9, fig10 and regret) or catalogue (the clips fig7 serves; profiling and function-level invocations on ten representative clips of it, for every tuner)")
+	tuneOn := fs.String("tune-on", experiments.TuneOnCatalogue, "what the tuners of fig7 and table4 tune on and are judged on: catalogue (the clips fig7 serves; profiling and function-level invocations on ten representative clips of it, for every tuner) or clip (the 1080p tuning clip, as fig9, fig10 and regret)")
 	// --model "" runs without ConfigNavigator (and without fig8 and table5).
 	if _, err := parseFlags(fs, args); err != nil {
 		return err
@@ -133,7 +133,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		data.Write(b)
 	}
 	opts.Version = fmt.Sprintf("%s/data-%x", experiments.CodeVersion(), data.Sum(nil)[:6])
-	if *tuneOn != experiments.TuneOnClip {
+	if *tuneOn != experiments.TuneOnCatalogue {
 		// Cached cells of fig7 and table4 differ with it.
 		opts.Version += "/tune-on-" + *tuneOn
 	}
@@ -152,10 +152,7 @@ func runReproduce(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	meta := experiments.Meta{Mode: mode, Seeds: *seeds, Platform: plat.Name, Version: opts.Version,
-		Measured: len(opts.Measured) > 0, NoModel: opts.NoModel}
-	if *tuneOn != experiments.TuneOnClip {
-		meta.TuneOn = *tuneOn
-	}
+		Measured: len(opts.Measured) > 0, NoModel: opts.NoModel, TuneOn: *tuneOn}
 	if meta.Seeds == 0 {
 		meta.Seeds = map[experiments.Mode]int{experiments.Quick: 3, experiments.Full: 20}[mode]
 	}
@@ -271,8 +268,12 @@ func runMerge(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return err
 	}
+	tuneOn := meta.Meta.TuneOn
+	if tuneOn == "" {
+		tuneOn = experiments.TuneOnClip // written before catalogue became the default
+	}
 	opts := experiments.Options{Mode: meta.Meta.Mode, Seeds: meta.Meta.Seeds, Only: meta.Only, Version: meta.Meta.Version,
-		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel, Subset: meta.Subset, TuneOn: meta.Meta.TuneOn}
+		MeasuredPlatform: meta.Meta.Measured, NoModel: meta.Meta.NoModel, Subset: meta.Subset, TuneOn: tuneOn}
 	complete, err := experiments.Complete(opts, dirs)
 	if err != nil {
 		return err
