@@ -638,20 +638,41 @@ func (c *catalogueSource) Next(r *backend.Request) bool {
 
 // Same seed, same bytes: two runs with the controller and re-searches agree.
 func TestOnlineDeterministic(t *testing.T) {
-	run := func() string {
+	// A model like the navigator's (navigator.Navigator.Curve): time falls
+	// with the CPU share up to one vCPU, then barely.
+	model := func(fn string) ([]int, []float64, []float64, bool) {
+		grid := platform.Default().Grid()
+		ms, usd := make([]float64, len(grid)), make([]float64, len(grid))
+		for g, mb := range grid {
+			ms[g] = 1000 * (0.2 + 0.8*1769/float64(min(mb, 1769)) - 0.05*float64(max(0, mb-1769))/1769)
+			usd[g] = ms[g] / 1000 * float64(mb) / 1024 * 0.0000166667
+		}
+		return grid, ms, usd, true
+	}
+	run := func(withModel bool) (string, int) {
 		s, dag := setup(t, "face-beautification", 2048)
 		src := &catalogueSource{rng: rand.New(rand.NewPCG(5, 1)), perUs: 0.5e-6, cat: traces.DefaultCatalogue(5), changeAt: 300e6}
-		res, err := Run(context.Background(), Options{Backend: s, Store: NewMemoryStore(s), DAG: dag, Controller: NewController(platform.Default().Grid(), 0.002, s.Config()),
+		ctl := NewController(platform.Default().Grid(), 0.002, s.Config())
+		if withModel {
+			ctl.Model = model
+		}
+		res, err := Run(context.Background(), Options{Backend: s, Store: NewMemoryStore(s), DAG: dag, Controller: ctl,
 			Bound: 0.002, Workload: backend.Workload{Source: src, Duration: 900e6}, Origin: s.Now(), ChangeAt: []int64{300e6}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		after := *res.AfterChange
 		res.AfterChange = nil
-		return fmt.Sprintf("%+v %+v", *res, after)
+		return fmt.Sprintf("%+v %+v", *res, after), res.Summary.Reconfigurations
 	}
-	if a, b := run(), run(); a != b {
-		t.Fatalf("two runs with one seed differ:\n%s\n%s", a, b)
+	for _, withModel := range []bool{false, true} {
+		a, moves := run(withModel)
+		if b, _ := run(withModel); a != b {
+			t.Fatalf("model %v: two runs with one seed differ:\n%s\n%s", withModel, a, b)
+		}
+		if moves == 0 {
+			t.Errorf("model %v: the controller never moved: the test does not exercise it", withModel)
+		}
 	}
 }
 
