@@ -206,12 +206,10 @@ func (c *Controller) relax(names []string, critical map[string]int, perFn, critM
 			continue
 		}
 		i := c.index(c.current[f])
+		_, top := c.limits(f)
 		hi := i
-		for hi+1 < len(c.Grid) && perFn[f]*(float64(c.Grid[hi+1])/float64(c.Grid[i])-1) <= slack {
+		for hi+1 <= top && perFn[f]*(float64(c.Grid[hi+1])/float64(c.Grid[i])-1) <= slack {
 			hi++
-		}
-		if c.Radius > 0 {
-			hi = min(hi, c.index(c.Offline[f])+c.Radius)
 		}
 		if hi <= i {
 			continue
@@ -263,7 +261,7 @@ func (c *Controller) margin(n int) float64 {
 // the fraction save/perFn, at least one step.
 func (c *Controller) cutTo(f string, perFn, save float64) (int, bool) {
 	i := c.index(c.current[f])
-	lo := c.lower(f)
+	lo, _ := c.limits(f)
 	if lo >= i {
 		return 0, false
 	}
@@ -330,7 +328,8 @@ func (c *Controller) criticalCut(names []string, perFn, critMs map[string]float6
 			continue
 		}
 		modelled = true
-		for j := i - 1; j >= c.lower(f); j-- {
+		lo, _ := c.limits(f)
+		for j := i - 1; j >= lo; j-- {
 			o := &option{f: f, j: j, save: perFn[f] * (1 - usd[j]/usd[i]), cost: critMs[f] / n * (ms[j]/ms[i] - 1)}
 			if o.save > 0 && better(o) {
 				best = o
@@ -345,7 +344,8 @@ func (c *Controller) criticalCut(names []string, perFn, critMs map[string]float6
 	}
 	sort.SliceStable(names, func(a, b int) bool { return critMs[names[a]] < critMs[names[b]] })
 	for _, f := range names {
-		if i := c.index(c.current[f]); perFn[f] > 0 && !c.blocked(f, -1) && c.lower(f) < i {
+		lo, _ := c.limits(f)
+		if i := c.index(c.current[f]); perFn[f] > 0 && !c.blocked(f, -1) && i > lo {
 			return f, i - 1, true
 		}
 	}
@@ -375,14 +375,15 @@ func (c *Controller) curves(f string) (usd, ms []float64, ok bool) {
 	return usd, ms, !math.IsInf(usd[i], 0) && !math.IsInf(ms[i], 0)
 }
 
-// lower is the smallest grid index f may move to: its memory floor, and the
-// Radius around the offline optimum.
-func (c *Controller) lower(f string) int {
-	lo := c.oomFloor[f]
+// limits are the grid indices f may move between: from its memory floor to
+// the top of the grid, within Radius of the offline optimum if one is set.
+func (c *Controller) limits(f string) (lo, hi int) {
+	lo, hi = c.oomFloor[f], len(c.Grid)-1
 	if c.Radius > 0 {
-		lo = max(lo, c.index(c.Offline[f])-c.Radius)
+		off := c.index(c.Offline[f])
+		lo, hi = max(lo, off-c.Radius), min(hi, off+c.Radius)
 	}
-	return lo
+	return lo, hi
 }
 
 // blocked: a move of f in direction dir would undo one made in the last two
@@ -396,10 +397,7 @@ func (c *Controller) blocked(f string, dir int) bool {
 // a move made in the last two decisions.
 func (c *Controller) shift(f string, steps int) bool {
 	i := c.index(c.current[f])
-	lo, hi := c.lower(f), len(c.Grid)-1
-	if c.Radius > 0 {
-		hi = min(hi, c.index(c.Offline[f])+c.Radius)
-	}
+	lo, hi := c.limits(f)
 	j := min(hi, max(lo, i+steps))
 	if j == i {
 		return false
