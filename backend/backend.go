@@ -151,8 +151,8 @@ type Invoker interface {
 // PayloadInvoker is an Invoker that can invoke one function on several
 // clips at once: one request per clip, each of n invocations, all in
 // parallel and in one run, so that records of different clips carry
-// different request ids (AWS Lambda Power Tuning's weighted payloads, with
-// equal weights).
+// different request ids, ascending in the order of the clips (AWS Lambda
+// Power Tuning's weighted payloads, with equal weights).
 type PayloadInvoker interface {
 	InvokeEach(ctx context.Context, function string, n int, ins []video.Input, sink Sink) (RunStats, error)
 }

@@ -61,6 +61,10 @@ type Navigator struct {
 	// MaxRuns is the most pipeline runs the confirmation may charge (0:
 	// default 6; negative: trust the model and measure nothing).
 	MaxRuns int
+	// NoPlateauProbe skips refineFlat: the run after the confirmation that
+	// measures smaller sizes the model cannot tell from the chosen ones
+	// (payload confirmations only).
+	NoPlateauProbe bool
 	// Store keeps group configurations between searches (warm start).
 	Store *Store
 
@@ -194,6 +198,9 @@ type Confirmation struct {
 	Chance float64   // the probability the chance constraint used
 	Runs   int       // pipeline runs charged
 	Scales []float64 // bound scales searched, in order
+	// Probed is how many functions the plateau probe (refineFlat) measured
+	// at a smaller size (0: no probe run), Moved how many of them it moved.
+	Probed, Moved int
 }
 
 // Confirmation returns what the last Tune's confirmation did.
@@ -246,7 +253,8 @@ type trial struct {
 	costUSD   float64
 	predicted float64 // the plan's predicted cost
 	scale     float64
-	targetUSD float64 // the measured cost it had to stay under
+	targetUSD float64                        // the measured cost it had to stay under
+	fns       map[string]tuner.FunctionStats // per function, what was measured
 }
 
 // confirm measures the search's answers and moves the bound scale s (the
@@ -317,7 +325,7 @@ func (n *Navigator) confirm(ctx context.Context, p *tuner.Problem, nodes []NodeM
 					model = cal.apply(p, nodes)
 					recal = true
 				}
-				t = &trial{cfg: cfg, idx: slices.Clone(plan.Config), latencyMs: ev.LatencyMs, costUSD: ev.CostUSD, predicted: plan.CostUSD, targetUSD: cb - z*se}
+				t = &trial{cfg: cfg, idx: slices.Clone(plan.Config), latencyMs: ev.LatencyMs, costUSD: ev.CostUSD, predicted: plan.CostUSD, targetUSD: cb - z*se, fns: ev.Functions}
 				t.feasible = ev.Failed == 0 && ev.Requests > 0 && ev.CostUSD <= t.targetUSD
 				byCfg[key] = t
 				trials = append(trials, t)
@@ -403,11 +411,22 @@ done:
 			cheap = t
 		}
 	}
+	plateau := ""
+	if onPayloads && best != nil && !n.NoPlateauProbe {
+		was := best
+		var err error
+		if best, err = n.refineFlat(ctx, p, model, best); err != nil {
+			return err
+		}
+		if best != was {
+			plateau = fmt.Sprintf("; measured faster on its plateau: %s", best.cfg)
+		}
+	}
 	switch {
 	case best != nil:
 		res.Config, res.Feasible = best.cfg, true
-		res.Note = fmt.Sprintf("%d confirmation runs over bound scales %s; kept the fastest measured within the bound at %.0f %% chance (measured cost %.3f of C_bound)",
-			n.conf.Runs, fmtScales(n.conf.Scales), 100*n.chance(), best.costUSD/cb)
+		res.Note = fmt.Sprintf("%d confirmation runs over bound scales %s; kept the fastest measured within the bound at %.0f %% chance (measured cost %.3f of C_bound)%s",
+			n.conf.Runs, fmtScales(n.conf.Scales), 100*n.chance(), best.costUSD/cb, plateau)
 	case cheap != nil:
 		res.Config, res.Feasible = cheap.cfg, false
 		res.Note = fmt.Sprintf("none of the %d measured configurations met the bound at %.0f %% chance; returning the cheapest measured (%.3f of C_bound)",
@@ -442,17 +461,10 @@ func measurePayloads(ctx context.Context, p *tuner.Problem, nodes []NodeModel, i
 		nd := &p.Pipeline.Nodes[i]
 		mb := p.Grid[idx[i]]
 		ev.Config[nd.Name] = mb
-		// The first invocations at a size start cold and run slower
-		// (platform.ColdStart.FirstInvocationSlowdown): a warm-up, charged
-		// and not observed, as before a pipeline window.
-		if _, err := env.Invoke(ctx, nd.Name, mb, payloadInvocations); err != nil {
-			return fmt.Errorf("navigator: confirm %s at %d MB on the payloads: %w", nd.Name, mb, err)
-		}
-		one, err := env.Invoke(ctx, nd.Name, mb, payloadInvocations)
+		fs, err := invokePayloads(ctx, env, nd.Name, mb)
 		if err != nil {
-			return fmt.Errorf("navigator: confirm %s at %d MB on the payloads: %w", nd.Name, mb, err)
+			return err
 		}
-		fs := one.Functions[nd.Name]
 		ev.Functions[nd.Name] = fs
 		if fs.Failures > 0 {
 			// Out of memory on some payload: the run is infeasible, and the
@@ -468,6 +480,22 @@ func measurePayloads(ctx context.Context, p *tuner.Problem, nodes []NodeModel, i
 		return nil
 	})
 	return ev, err
+}
+
+// invokePayloads measures one function at mb MB on the environment's
+// payloads: payloadInvocations invocations on each, after as many that
+// warm the environments (the first invocations at a size start cold and
+// run slower, platform.ColdStart.FirstInvocationSlowdown: a warm-up,
+// charged and not observed, as before a pipeline window).
+func invokePayloads(ctx context.Context, env *tuner.Env, fn string, mb int) (tuner.FunctionStats, error) {
+	if _, err := env.Invoke(ctx, fn, mb, payloadInvocations); err != nil {
+		return tuner.FunctionStats{}, fmt.Errorf("navigator: confirm %s at %d MB on the payloads: %w", fn, mb, err)
+	}
+	one, err := env.Invoke(ctx, fn, mb, payloadInvocations)
+	if err != nil {
+		return tuner.FunctionStats{}, fmt.Errorf("navigator: confirm %s at %d MB on the payloads: %w", fn, mb, err)
+	}
+	return one.Functions[fn], nil
 }
 
 // payloadInvocations is how many times measurePayloads invokes a function

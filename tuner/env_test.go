@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/confignav/confignav/backend"
@@ -88,7 +89,7 @@ func TestCommonRandomNumbers(t *testing.T) {
 			seed, a.LatencyMs, b.LatencyMs, a.P95Ms, b.P95Ms, a.CostUSD, b.CostUSD, a.Requests, b.Requests)
 	}
 	for fn, fa := range a.Functions {
-		if fb := b.Functions[fn]; fa != fb {
+		if fb := b.Functions[fn]; !reflect.DeepEqual(fa, fb) {
 			t.Errorf("%s: %+v vs %+v", fn, fa, fb)
 		}
 	}

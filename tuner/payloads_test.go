@@ -68,3 +68,30 @@ func TestInvokeOnPayloads(t *testing.T) {
 		t.Errorf("without payloads: %d requests, want 1", one.Requests)
 	}
 }
+
+// TestPayloadMediansFollowThePayloads: Invoke on payloads reports each
+// payload's median time in the payloads' order (decode on 1080p takes
+// about nine times as long as on 360p), and nothing without payloads.
+func TestPayloadMediansFollowThePayloads(t *testing.T) {
+	env := newEnv(t, 3, true)
+	env.Start()
+	one, err := env.Invoke(context.Background(), "decode", 2048, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Functions["decode"].PayloadMs != nil {
+		t.Errorf("without payloads: PayloadMs %v, want nil", one.Functions["decode"].PayloadMs)
+	}
+	env.Payloads = []video.Input{clipOf(1080, 1, 30), clipOf(360, 1, 30), clipOf(720, 1, 30)}
+	ev, err := env.Invoke(context.Background(), "decode", 2048, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := ev.Functions["decode"].PayloadMs
+	if len(ms) != 3 {
+		t.Fatalf("3 payloads: PayloadMs %v, want 3 medians", ms)
+	}
+	if !(ms[1] > 0 && ms[1] < ms[2] && ms[2] < ms[0]) {
+		t.Errorf("medians %v on 1080p, 360p, 720p: want 360p < 720p < 1080p", ms)
+	}
+}

@@ -92,6 +92,11 @@ type FunctionStats struct {
 	MeanMs      float64 // mean duration of successful invocations
 	P95Ms       float64
 	CostUSD     float64 // per pipeline request
+	// PayloadMs is, for Env.Invoke on payloads, the median duration of the
+	// successful invocations on each payload, in Env.Payloads' order (NaN
+	// where all failed): what a paired comparison of two sizes needs, as
+	// the mean over all payloads moves with one straggler (nil otherwise).
+	PayloadMs []float64
 }
 
 // Evaluation is one measurement of a configuration.
@@ -352,6 +357,7 @@ func (e *Env) Invoke(ctx context.Context, function string, mb, n int) (Evaluatio
 	var st backend.RunStats
 	var err error
 	if len(e.Payloads) > 0 {
+		col.byReq = map[uint64][]float64{}
 		st, err = pinv.InvokeEach(ctx, function, n, e.Payloads, col)
 	} else {
 		st, err = inv.Invoke(ctx, function, n, e.Input, col)
@@ -400,6 +406,9 @@ func (e *Env) record(ev Evaluation, st backend.RunStats) Evaluation {
 type collector struct {
 	fns map[string]*fnAcc
 	req map[uint64]float64 // cost of each request, summed over its invocations
+	// byReq, when set, keeps every successful duration per request (one
+	// function's invocations on payloads: request ids follow the payloads).
+	byReq map[uint64][]float64
 }
 
 type fnAcc struct {
@@ -431,6 +440,9 @@ func (c *collector) Record(r *backend.Record) {
 	ms := float64(r.Duration) / 1000
 	a.sum += ms
 	a.durs = append(a.durs, ms)
+	if c.byReq != nil {
+		c.byReq[r.RequestID] = append(c.byReq[r.RequestID], ms)
+	}
 }
 
 func (c *collector) evaluation(st backend.RunStats) Evaluation {
@@ -452,9 +464,37 @@ func (c *collector) evaluation(st backend.RunStats) Evaluation {
 		if st.Requests > 0 {
 			s.CostUSD /= float64(st.Requests)
 		}
+		if c.byReq != nil {
+			s.PayloadMs = c.payloadMedians()
+		}
 		ev.Functions[name] = s
 	}
 	return ev
+}
+
+// payloadMedians is the median successful duration on each request, in
+// request-id order (NaN for a request whose invocations all failed).
+func (c *collector) payloadMedians() []float64 {
+	ids := make([]uint64, 0, len(c.req))
+	for id := range c.req {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	out := make([]float64, len(ids))
+	for k, id := range ids {
+		d := c.byReq[id]
+		if len(d) == 0 {
+			out[k] = math.NaN()
+			continue
+		}
+		slices.Sort(d)
+		if m := len(d); m%2 == 1 {
+			out[k] = d[m/2]
+		} else {
+			out[k] = (d[m/2-1] + d[m/2]) / 2
+		}
+	}
+	return out
 }
 
 // meanSE is the standard error of the mean of the values (NaN for fewer

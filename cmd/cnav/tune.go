@@ -58,10 +58,13 @@ type tuneOutput struct {
 	// Observations per function, in the tuner's own unit (tuners that
 	// observe functions one by one: CharmSeeker's stage evaluations).
 	Observations map[string]int `json:"observations_per_function,omitempty"`
-	// ConfigNavigator only: pipeline runs its confirmation charged and the
-	// probability of its chance constraint.
+	// ConfigNavigator only: pipeline runs its confirmation charged (the
+	// plateau probe's included), the probability of its chance constraint,
+	// and how many functions the plateau probe measured and moved.
 	ConfirmationRuns *int     `json:"confirmation_runs,omitempty"`
 	Chance           *float64 `json:"chance,omitempty"`
+	PlateauProbed    *int     `json:"plateau_probed,omitempty"`
+	PlateauMoved     *int     `json:"plateau_moved,omitempty"`
 }
 
 type truthJSON struct {
@@ -93,6 +96,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	maxRequests := fs.Float64("max-requests", defaultMaxRequests, "refuse a run expected to make more requests than this (--rate × the longest run)")
 	modelFile := fs.String("model", "", modelHelp)
 	chance := fs.Float64("chance", 0.95, "navigator: probability with which the answer must meet the cost bound")
+	plateau := fs.Bool("plateau-probe", true, "navigator, tuning on payloads: after the confirmation, measure the smaller sizes its model cannot tell from the chosen ones (one more run)")
 	inputs := fs.String("inputs", "reference", "clips the pipeline serves, tuned on and judged on: reference (1080p, 5 s), catalogue (the 50-clip default), or a manifest FILE (.csv/.json)")
 	payloads := fs.Int("payloads", 10, "with several clips: how many representative clips profiling and single-function invocations run on, for every tuner")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -139,7 +143,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	nav, _ := tn.(*navigator.Navigator)
 	if nav != nil {
-		nav.Chance = *chance
+		nav.Chance, nav.NoPlateauProbe = *chance, !*plateau
 	}
 	hb := newHeartbeat(stderr, "tune: "+*tunerName+" searching "+dag.Name)
 	res, err := tn.Tune(ctx, prob)
@@ -156,6 +160,7 @@ func runTune(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if nav != nil {
 		c := nav.Confirmation()
 		out.ConfirmationRuns, out.Chance = &c.Runs, &c.Chance
+		out.PlateauProbed, out.PlateauMoved = &c.Probed, &c.Moved
 	}
 	if res.Config != nil {
 		// Measure the pick afresh: an independent simulator seed, a long run.
