@@ -30,14 +30,15 @@ type workload struct {
 }
 
 // payloadCount is how many representative clips of a catalogue work
-// outside the pipeline runs on (tuner.Representatives: strata of the
-// 50-clip catalogue sorted by resolution, frames and faces). Measured by
-// the ground truth at 2,048 MB on every built-in pipeline, seeds 1–3, the
-// payloads' mean cost per request against the catalogue's: 0.72–0.90 with
-// four payloads (the middle clip of a stratum is lighter than its mean:
-// the 60-fps clips and the clips with many faces fall between), 0.74–1.20
-// with six or eight, 0.95–1.09 with ten. Each profiling run and single-
-// function measurement covers the ten, for every tuner alike.
+// outside the pipeline runs on (tuner.Representatives: a systematic sample
+// of the 50-clip catalogue sorted by resolution, frames and faces, then
+// balanced on the work drivers' means). Measured by the ground truth at
+// 2,048 MB on every built-in pipeline, seeds 1–3, the payloads' mean cost
+// per request against the catalogue's, before the balancing: 0.72–0.90
+// with four payloads (the middle clip of a stratum is lighter than its
+// mean: the 60-fps clips and the clips with many faces fall between),
+// 0.74–1.20 with six or eight, 0.95–1.09 with ten. Each profiling run and
+// single-function measurement covers the ten, for every tuner alike.
 const payloadCount = 10
 
 // overall is what Figure 7 and Table 4 (the paper's §4.2) tune on for a

@@ -28,8 +28,10 @@
 // Payloads: a pipeline that serves many clips (a catalogue) is measured
 // on its request stream, and what runs outside the pipeline (profiling,
 // single-function invocations) runs on Env.Payloads, a few clips that stand
-// for the workload in equal shares (Representatives: strata of the clips
-// sorted by resolution, frames and faces). Every tuner of a problem gets
+// for the workload in equal shares (Representatives: a systematic sample of
+// the clips sorted by resolution, frames and faces, balanced so that the
+// means of pixels × frames, faces × frames and the resolutions' shares
+// follow the workload's). Every tuner of a problem gets
 // the same payloads; an invocation covers all of them at once (one request
 // each), as AWS Lambda Power Tuning's weighted payloads do.
 //

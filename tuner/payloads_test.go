@@ -2,8 +2,11 @@ package tuner_test
 
 import (
 	"context"
+	"math"
+	"slices"
 	"testing"
 
+	"github.com/confignav/confignav/traces"
 	"github.com/confignav/confignav/tuner"
 	"github.com/confignav/confignav/video"
 )
@@ -14,30 +17,69 @@ func clipOf(height, faces int, fps float64) video.Input {
 	return in
 }
 
-// TestRepresentativesFollowTheMix: strata of equal size over the clips
-// sorted by resolution, frames and faces, each represented by its middle.
+// TestRepresentativesFollowTheMix: on the default catalogue (seeds 1–10)
+// ten representatives are distinct clips of the catalogue, in sorted
+// order, their means of pixels × frames and faces × frames are within 5 %
+// of the catalogue's (one clip per stratum, the middles, missed pixels ×
+// frames by up to 9 %), and each resolution has its share of them, within
+// one clip; a clip set smaller than k is returned whole, sorted.
 func TestRepresentativesFollowTheMix(t *testing.T) {
-	var clips []video.Input
-	for i := 0; i < 6; i++ { // 6 × 1080p first, so that sorting is needed
-		clips = append(clips, clipOf(1080, i%3, 30))
+	for seed := uint64(1); seed <= 10; seed++ {
+		cat := traces.DefaultCatalogue(seed)
+		got := tuner.Representatives(cat.Clips, 10)
+		if len(got) != 10 {
+			t.Fatalf("seed %d: %d representatives, want 10", seed, len(got))
+		}
+		seen := map[int]bool{}
+		for i, c := range got {
+			if seen[c.ID] || !slices.Contains(cat.Clips, c) {
+				t.Errorf("seed %d: representative %d (%+v) repeated or not in the catalogue", seed, i, c)
+			}
+			seen[c.ID] = true
+			if i > 0 && got[i-1].Height > c.Height {
+				t.Errorf("seed %d: not sorted by resolution: %dp before %dp", seed, got[i-1].Height, c.Height)
+			}
+		}
+		for _, f := range []struct {
+			name string
+			of   func(video.Input) float64
+		}{
+			{"pixels × frames", func(in video.Input) float64 { return in.Pixels() * in.Frames() }},
+			{"faces × frames", func(in video.Input) float64 { return float64(in.Faces) * in.Frames() }},
+		} {
+			if r := meanOf(got, f.of) / meanOf(cat.Clips, f.of); math.Abs(r-1) > 0.05 {
+				t.Errorf("seed %d: the representatives' mean %s is %.3f of the catalogue's, want within 5 %%", seed, f.name, r)
+			}
+		}
+		for _, h := range []int{360, 480, 720, 1080} {
+			at := func(in video.Input) float64 { return b2f(in.Height == h) }
+			if n, want := 10*meanOf(got, at), 10*meanOf(cat.Clips, at); math.Abs(n-want) > 1 {
+				t.Errorf("seed %d: %.0f representatives at %dp, want %.1f ± 1 (the catalogue's share)", seed, n, h, want)
+			}
+		}
 	}
-	for i := 0; i < 2; i++ {
-		clips = append(clips, clipOf(360, 1, 30))
-	}
-	got := tuner.Representatives(clips, 2) // strata: clips 0–3 and 4–7 of the sorted 8
-	if len(got) != 2 || got[0].Height != 1080 || got[1].Height != 1080 {
-		t.Errorf("2 of 2 × 360p + 6 × 1080p: got %v, want two 1080p clips (the middles of the strata are the sorted 2nd and 6th)", got)
-	}
-	got = tuner.Representatives(clips, 4) // middles of 0–1, 2–3, 4–5, 6–7: sorted 1, 3, 5, 7
-	if got[0].Height != 360 || got[1].Height != 1080 || got[1].Faces != 0 || got[3].Faces != 2 {
-		t.Errorf("4 representatives: %v, want 360p, then 1080p by faces 0 … 2", got)
-	}
-	if all := tuner.Representatives(clips, 20); len(all) != len(clips) || all[0].Height != 360 {
-		t.Errorf("k above the clip count: %d clips, want all %d, sorted", len(all), len(clips))
+	clips := []video.Input{clipOf(1080, 2, 30), clipOf(360, 1, 30), clipOf(720, 0, 30)}
+	if all := tuner.Representatives(clips, 20); len(all) != len(clips) || all[0].Height != 360 || all[2].Height != 1080 {
+		t.Errorf("k above the clip count: %v, want all %d, sorted", all, len(clips))
 	}
 	if tuner.Representatives(clips, 0) != nil || tuner.Representatives(nil, 3) != nil {
 		t.Error("no clips or k = 0: want nil")
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func meanOf(clips []video.Input, f func(video.Input) float64) float64 {
+	var s float64
+	for _, c := range clips {
+		s += f(c)
+	}
+	return s / float64(len(clips))
 }
 
 // TestInvokeOnPayloads: one request per payload, each with n invocations,
