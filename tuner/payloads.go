@@ -19,7 +19,7 @@ import (
 // functions 2,048 MB, catalogue seeds 1–10, the representatives' mean cost
 // over the catalogue's was 0.97–1.09 on face-detection, 0.95–1.08 on
 // autoclip and 0.78–1.21 on face-beautification with the middles alone;
-// balanced, 0.98–1.02, 0.97–1.02 and 0.89–1.00.
+// balanced, 0.98–1.02, 0.97–1.02 and 0.88–1.00.
 func Representatives(clips []video.Input, k int) []video.Input {
 	if k <= 0 || len(clips) == 0 {
 		return nil
