@@ -61,11 +61,14 @@
 //     requests measured face-detection's cost from 5 % below to 20 % above
 //     the catalogue's mean (seeds 1–3, +30 %, at 4,096 MB), the model
 //     corrected by the high ones predicted nothing under the bound, and the
-//     answers ended 5–8 % over it in truth. On ten payloads (`cnav tune --inputs catalogue`, seeds
-//     1–3, +30 %) every answer met the bound in truth (0.82–0.97 of
-//     C_bound), 10–33 % slower than the exhaustive optimum: the payloads'
-//     mean cost is 0.95–1.09 of the catalogue's, and the model's errors on
-//     ten clips add to that.
+//     answers ended 5–8 % over it in truth. On ten payloads (`cnav tune
+//     --inputs catalogue`, +30 %, seeds 1–6) every answer met the bound in
+//     truth; face-detection's regret against the exhaustive optimum was
+//     6–27 % (median 9.8 %; measured platform 1–18 %, median 5.2 %) with
+//     the strata's middle clips as payloads, whose mean cost was 0.97–1.09
+//     of the catalogue's, and 1–12 % (median 9.1 %; measured 1–6 %, median
+//     4.3 %) with the balanced payloads (0.98–1.02; tuner.Representatives),
+//     the answers' truth cost 0.83–0.95 → 0.91–0.99 of C_bound.
 //   - Plateau probe (refineFlat; payload confirmations; off with
 //     NoPlateauProbe or cnav tune --plateau-probe=false): where the model
 //     predicts a smaller size within 1 % of a function's chosen size's time
@@ -76,7 +79,7 @@
 //     five samples per size, not the platform, decide which size is fastest
 //     there; the model's smooth curve picked 4,096 MB everywhere and
 //     CharmSeeker, measuring its way, was 0.2–1.2 % faster at +80/100 %
-//     (full mode). Measured (`cnav tune --inputs catalogue`, seeds 1–10,
+//     (full mode). Measured at df02bfc (`cnav tune --inputs catalogue`, seeds 1–10,
 //     probe on vs off, truth latency, every answer within the bound): measured
 //     platform +80 % face-detection median −1.00 % (mean −0.71; 7 of 10 seeds
 //     move), autoclip −0.83 % (all ten, −0.16 … −0.95 %), +50 % autoclip

@@ -13,16 +13,17 @@ import (
 
 // flatTolerance is how close (relative) the model's predicted mean time at
 // a smaller size must be to the chosen size's for the two to count as one
-// plateau, which the model cannot rank and a measurement must. 1 %: the
-// model's own error is 7.8 % (ModelError), and the measured tables' five
-// samples per size spread by about 1–5 % from 3,584 MB on (face-detect at
-// 3,584 and 4,096 MB: 310 and 325 ms means), where their sizes differ by
-// less than that noise in truth but the model's curve is smooth.
+// plateau, which the model cannot rank and a measurement must: 1 %, far
+// inside the model's 7.8 % error (ModelError) and about the spread of the
+// measured tables' five samples per size from 3,584 MB on (face-detect's
+// means at 3,584 and 4,096 MB: 310 and 325 ms, the larger size slower).
 const flatTolerance = 0.01
 
 // flatChance is the one-sided confidence with which a probed smaller size
 // must be measured faster (a paired t-test over the payloads) before it
-// replaces the chosen size.
+// replaces the chosen size: one standard error. The sign alone (0.5) lost
+// up to 0.4 % on the default platform's smooth truth, 0.95 kept only about
+// half the measured platform's gains (navigator/doc.go gives the numbers).
 const flatChance = 0.84
 
 // refineFlat spends one of the confirmation's remaining runs on the
