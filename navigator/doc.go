@@ -88,6 +88,9 @@
 //     larger size slightly faster, and the noise sometimes says otherwise),
 //     autoclip +0.50/80 % mean +0.02 %; +30 % (and face-detection +50 %) no
 //     change: the confirmation has spent its runs.
+//     In full mode (Fig. 7 on the catalogue, 20 seeds, 597633c, with the
+//     balanced payloads) ConfigNavigator ties CharmSeeker there on the
+//     measured platform (−0.1 … +0.3 %, paired, intervals including 0).
 //     Why 84 %: with the sign alone (50 %) the gains were the same but the
 //     default platform lost +0.08 … +0.40 % on 6 of 10 autoclip seeds; at
 //     95 % face-detection moved on 4 of 10 measured-platform seeds, not 7
