@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -475,11 +476,7 @@ func (c *collector) evaluation(st backend.RunStats) Evaluation {
 // payloadMedians is the median successful duration on each request, in
 // request-id order (NaN for a request whose invocations all failed).
 func (c *collector) payloadMedians() []float64 {
-	ids := make([]uint64, 0, len(c.req))
-	for id := range c.req {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(c.req))
 	out := make([]float64, len(ids))
 	for k, id := range ids {
 		d := c.byReq[id]
@@ -504,11 +501,7 @@ func meanSE(m map[uint64]float64) float64 {
 	if n < 2 {
 		return math.NaN()
 	}
-	keys := make([]uint64, 0, n)
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	var mean float64
 	for _, k := range keys {
 		mean += m[k]
